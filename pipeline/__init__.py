@@ -1,0 +1,2 @@
+"""tccas.pipeline: orchestration: simulations, validation, benchmarks and the `tccas`
+command line."""

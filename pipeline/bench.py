@@ -1,0 +1,66 @@
+"""``tccas bench``: performance figures of the system (BENCHMARKS.md records them).
+
+forward: microseconds per tile-hour of the D&B forward run on one core, for a block of
+1000 tiles (the four PFTs of the TCCAS sites, one meteorology cell) over one year of
+built-in Majadas weather, best of ``repeats`` runs after a warm-up; and the peak resident
+memory of the process [MB].
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from tccas.catalog.sites import get_site
+from tccas.catalog.weather import site_forcing
+from tccas.model.driver import SpinUp, run_forward
+from tccas.model.parameters import prior_table
+from tccas.model.tiles import make_tiles
+
+N_TILE = 1000
+BENCH_PFTS = ("TmEv", "C3Gr", "EvCn", "EShr")
+
+
+def peak_memory_mb() -> float:
+    """Peak resident set size of this process so far [MB] (Linux ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def forward_benchmark(n_tile: int = N_TILE, repeats: int = 3) -> dict[str, float]:
+    site = get_site("majadas")
+    forcing = site_forcing(site, "2015-01-01", "2015-12-31", seed=0)
+    pfts = [BENCH_PFTS[i % len(BENCH_PFTS)] for i in range(n_tile)]
+    cells = np.arange(n_tile) // len(BENCH_PFTS)
+    tiles = make_tiles(pfts, [1.0 / len(BENCH_PFTS)] * n_tile, site.latitude, site.longitude,
+                       site.soil, cell=cells)
+    parameters = prior_table(tiles.pft)
+    no_spinup = SpinUp(years=0, cycles=0)
+    run_forward(tiles, parameters, forcing, no_spinup, threads=1)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_forward(tiles, parameters, forcing, no_spinup, threads=1)
+        best = min(best, time.perf_counter() - start)
+    tile_hours = n_tile * forcing.n_hour
+    return {
+        "forward_us_per_tile_hour": best / tile_hours * 1e6,
+        "forward_seconds_1000_tiles_1_year": best,
+        "forward_peak_memory_mb": peak_memory_mb(),
+    }
+
+
+def suites() -> dict[str, Callable[[], dict[str, float]]]:
+    return {"forward": forward_benchmark}
+
+
+def run_benchmarks(selected: list[str] | None = None) -> dict[str, float]:
+    """Run the selected suites (default all) and merge their figures."""
+    available = suites()
+    names = list(available) if not selected else selected
+    figures: dict[str, float] = {}
+    for name in names:
+        figures.update(available[name]())
+    return figures

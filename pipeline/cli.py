@@ -1,0 +1,128 @@
+"""The ``tccas`` command line.
+
+User errors (:class:`tccas.model.errors.TccasInputError`) print one line
+``tccas: error: ...`` on standard error and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib.metadata import version
+
+from tccas.model.driver import SpinUp
+from tccas.model.errors import TccasInputError
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tccas.pipeline.simulate import (
+        forward_dataset,
+        run,
+        site_simulation,
+        tower_simulation,
+        write_zarr_atomic,
+    )
+
+    spinup = SpinUp(years=args.spinup_years, cycles=args.spinup_cycles)
+    if args.site and args.forcing:
+        raise TccasInputError("give either --site or --forcing, not both")
+    if args.site:
+        simulation = site_simulation(args.site, args.start, args.end, seed=args.seed,
+                                     spinup=spinup)
+    elif args.forcing:
+        if args.lat is None or args.lon is None:
+            raise TccasInputError("a tower run needs --lat and --lon")
+        simulation = tower_simulation(args.forcing, args.lat, args.lon, args.pft or [],
+                                      args.start, args.end, soil=args.soil,
+                                      utc_offset=args.utc_offset, spinup=spinup)
+    else:
+        raise TccasInputError("give --site NAME or --forcing FILE")
+    result = run(simulation)
+    store = write_zarr_atomic(forward_dataset(simulation, result), args.out)
+    print(f"wrote {store} ({simulation.tiles.n_tile} tiles, {result.days.size} days)")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tccas.pipeline.demo import run_demo
+
+    run_demo(args.out, seed=args.seed)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from tccas.pipeline.bench import run_benchmarks, suites
+
+    selected = args.suite.split(",") if args.suite else None
+    unknown = sorted(set(selected or []) - set(suites()))
+    if unknown:
+        raise TccasInputError(f"unknown benchmark suite(s) {', '.join(unknown)}; "
+                              f"available: {', '.join(suites())}")
+    figures = run_benchmarks(selected)
+    for name, value in figures.items():
+        print(f"{name:40s} {value:12.4g}")
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tccas",
+        description="Terrestrial Carbon Community Assimilation System: the D&B land model, "
+                    "EO observation operators and variational assimilation.")
+    parser.add_argument("--version", action="version", version=f"tccas {version('tccas')}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the main job on built-in data")
+    demo.add_argument("--out", default="tccas-demo", help="output folder (default tccas-demo)")
+    demo.add_argument("--seed", type=int, default=0, help="weather generator seed")
+    demo.set_defaults(func=_demo)
+
+    simulate = sub.add_parser("simulate", help="forward run of a site or a flux tower")
+    simulate.add_argument("--site", help="built-in site: majadas, sodankyla or reusel")
+    simulate.add_argument("--forcing", help="tower forcing: FLUXNET2015 ERAI .csv or "
+                                            "PLUMBER2 Met .nc")
+    simulate.add_argument("--lat", type=float, help="tower latitude [degree north]")
+    simulate.add_argument("--lon", type=float, help="tower longitude [degree east]")
+    simulate.add_argument("--pft", action="append",
+                          help="PFT[:cover fraction], repeatable (tower runs)")
+    simulate.add_argument("--soil", default="loam", help="soil class (tower runs)")
+    simulate.add_argument("--utc-offset", type=float, default=None,
+                          help="hours local standard time minus UTC of a FLUXNET CSV "
+                               "(default round(lon / 15))")
+    simulate.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    simulate.add_argument("--end", required=True, help="last day (included), YYYY-MM-DD")
+    simulate.add_argument("--out", required=True, help="output Zarr store")
+    simulate.add_argument("--seed", type=int, default=0, help="weather generator seed")
+    simulate.add_argument("--spinup-years", type=int, default=2,
+                          help="spin-up window in years (default 2, as TCCAS)")
+    simulate.add_argument("--spinup-cycles", type=int, default=1,
+                          help="recycling passes over the spin-up years (default 1)")
+    simulate.set_defaults(func=_simulate)
+
+    bench = sub.add_parser("bench", help="measure performance (see BENCHMARKS.md)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object last")
+    bench.add_argument("--suite", help="comma-separated suites (default all)")
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TccasInputError as error:
+        print(f"tccas: error: {error}", file=sys.stderr)
+        return 2
+
+
+def entry_point() -> None:
+    """Console-script entry: exit with :func:`main`'s status."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()
