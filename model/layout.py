@@ -23,7 +23,6 @@ N_STATE = 13
 STATE_NAMES = ("c_labile", "c_foliage", "c_root", "c_wood", "c_litter", "c_som",
                "canopy_water", "soil_water_surface", "soil_water_root", "snow_water",
                "snow_density", "snow_albedo", "soil_temperature")
-STATE_UNITS = ("gC m-2",) * 6 + ("kg m-2",) * 4 + ("kg m-3", "1", "degC")
 CARBON_STATES = (S_C_LAB, S_C_FOL, S_C_ROOT, S_C_WOOD, S_C_LIT, S_C_SOM)
 WATER_STATES = (S_W_CANOPY, S_W_SURFACE, S_W_ROOT, S_SNOW)
 

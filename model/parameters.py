@@ -426,6 +426,12 @@ CONSTANTS: dict[str, Constant] = {
     "OMEGA_PAR": Constant(0.12, "1", "leaf single-scattering albedo in PAR", "BETHY"),
     "N_LAYER": Constant(3.0, "1", "canopy layers", "BETHY"),
     # micrometeorology (MODEL_SPEC 3.1)
+    "MAGNUS_E0": Constant(610.78, "Pa", "saturation vapour pressure at 0 C", "BETHY"),
+    "MAGNUS_A_WATER": Constant(17.269, "1", "Magnus coefficient a over water",
+                               "Murray 1967, doi:10.1175/1520-0450(1967)006<0203:OTCOSV>2.0.CO;2"),
+    "MAGNUS_B_WATER": Constant(237.3, "degC", "Magnus coefficient b over water", "Murray 1967"),
+    "MAGNUS_A_ICE": Constant(22.33, "1", "Magnus coefficient a over ice", "BETHY"),
+    "MAGNUS_B_ICE": Constant(271.15, "degC", "Magnus coefficient b over ice", "BETHY"),
     "KARMAN": Constant(0.41, "1", "von Karman constant", "BETHY"),
     "Z_REF": Constant(2.0, "m", "reference height above the canopy", "BETHY"),
     "Z0_RATIO": Constant(0.1, "1", "roughness length / vegetation height", "BETHY"),

@@ -4,9 +4,14 @@ Spencer (1971) Fourier series, "Fourier series representation of the position of
 Search 2(5):172. The hour mean of the cosine of the solar zenith angle is integrated
 analytically over the sunlit part of the hour (Iqbal 1983, An Introduction to Solar
 Radiation, Academic Press, ch. 1).
+
+The Spencer series use ``np.sin``/``np.cos`` so that Numba compiles them for scalars (the
+model's hourly loop) and for arrays (the weather generator): one source for both.
 """
 
 import math
+
+import numpy as np
 
 from tccas.model.kernels import kernel
 from tccas.model.parameters import constant
@@ -20,9 +25,9 @@ def declination(day_of_year: float) -> float:
     """Solar declination [rad] for a (fractional) day of year (Spencer 1971)."""
     g = TWO_PI * (day_of_year - 1.0) / 365.0
     return (
-        0.006918 - 0.399912 * math.cos(g) + 0.070257 * math.sin(g)
-        - 0.006758 * math.cos(2 * g) + 0.000907 * math.sin(2 * g)
-        - 0.002697 * math.cos(3 * g) + 0.00148 * math.sin(3 * g)
+        0.006918 - 0.399912 * np.cos(g) + 0.070257 * np.sin(g)
+        - 0.006758 * np.cos(2 * g) + 0.000907 * np.sin(2 * g)
+        - 0.002697 * np.cos(3 * g) + 0.00148 * np.sin(3 * g)
     )
 
 
@@ -31,8 +36,8 @@ def equation_of_time(day_of_year: float) -> float:
     """Equation of time [h] (apparent minus mean solar time; Spencer 1971)."""
     g = TWO_PI * (day_of_year - 1.0) / 365.0
     minutes = 229.18 * (
-        0.000075 + 0.001868 * math.cos(g) - 0.032077 * math.sin(g)
-        - 0.014615 * math.cos(2 * g) - 0.040849 * math.sin(2 * g)
+        0.000075 + 0.001868 * np.cos(g) - 0.032077 * np.sin(g)
+        - 0.014615 * np.cos(2 * g) - 0.040849 * np.sin(2 * g)
     )
     return minutes / 60.0
 
@@ -42,8 +47,8 @@ def earth_sun_distance_factor(day_of_year: float) -> float:
     """(r0 / r)^2, the eccentricity correction of extraterrestrial irradiance [-]."""
     g = TWO_PI * (day_of_year - 1.0) / 365.0
     return (
-        1.000110 + 0.034221 * math.cos(g) + 0.001280 * math.sin(g)
-        + 0.000719 * math.cos(2 * g) + 0.000077 * math.sin(2 * g)
+        1.000110 + 0.034221 * np.cos(g) + 0.001280 * np.sin(g)
+        + 0.000719 * np.cos(2 * g) + 0.000077 * np.sin(2 * g)
     )
 
 
@@ -104,3 +109,21 @@ def solar_calendar(day_of_year: "float[:]", sin_declination: "float[:]",
         cos_declination[h] = math.cos(delta)
         equation_of_time_h[h] = equation_of_time(day_of_year[h])
         distance_factor[h] = earth_sun_distance_factor(day_of_year[h])
+
+
+@kernel
+def hour_cos_zenith_series(latitude_deg: float, longitude_deg: float,
+                           day_of_year: "float[:]", utc_hour: "float[:]",
+                           mu_hour: "float[:]", sunlit_fraction: "float[:]") -> None:
+    """:func:`hour_cos_zenith` for a series of hours at one place (``day_of_year`` at the
+    middle of each hour, ``utc_hour`` its start); fills ``mu_hour`` and
+    ``sunlit_fraction``."""
+    sin_lat = math.sin(math.radians(latitude_deg))
+    cos_lat = math.cos(math.radians(latitude_deg))
+    for h in range(day_of_year.shape[0]):
+        delta = declination(day_of_year[h])
+        mu, lit, _ = hour_cos_zenith(sin_lat, cos_lat, longitude_deg, math.sin(delta),
+                                     math.cos(delta), equation_of_time(day_of_year[h]),
+                                     utc_hour[h])
+        mu_hour[h] = mu
+        sunlit_fraction[h] = lit

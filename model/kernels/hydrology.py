@@ -14,7 +14,7 @@ Every change to a store is a named flux, so the water balance closes to rounding
 import math
 
 from tccas.model.kernels import kernel
-from tccas.model.kernels.smooth import excess, limited_loss, maxx
+from tccas.model.kernels.smooth import excess, limited_loss, maxx, minx
 from tccas.model.parameters import constant
 
 W_CANOPY_PER_LAI = constant("W_CANOPY_PER_LAI")
@@ -65,7 +65,7 @@ def interception(canopy_water: float, rain: float, lai: float, cover: float,
     capacity = W_CANOPY_PER_LAI * lai
     intercepted = cover * (1.0 - math.exp(-0.5 * lai / cover)) * rain
     store = canopy_water + intercepted
-    wet_fraction = min(store / (capacity + 1e-9), 1.0)
+    wet_fraction = minx(store / (capacity + 1e-9), 1.0, 0.01)
     evaporation = limited_loss(potential_evaporation * wet_fraction, store)
     store -= evaporation
     overflow = excess(store, capacity)

@@ -23,6 +23,11 @@ Z_REF = constant("Z_REF")
 Z0_RATIO = constant("Z0_RATIO")
 A_Z0 = constant("A_Z0")
 STEFAN_BOLTZMANN = constant("STEFAN_BOLTZMANN")
+MAGNUS_E0 = constant("MAGNUS_E0")
+MAGNUS_A_WATER = constant("MAGNUS_A_WATER")
+MAGNUS_B_WATER = constant("MAGNUS_B_WATER")
+MAGNUS_A_ICE = constant("MAGNUS_A_ICE")
+MAGNUS_B_ICE = constant("MAGNUS_B_ICE")
 EMISSIVITY = constant("EMISSIVITY")
 G_SOIL_FRACTION = constant("G_SOIL_FRACTION")
 # largest canopy-air temperature difference [K]; PROPOSED guard for nearly closed
@@ -35,10 +40,10 @@ def saturation_vapour_pressure(t_c: float) -> tuple[float, float]:
     """Saturation vapour pressure [Pa] over water (T > 0) or ice, and its slope
     [Pa K-1]: e_s = 610.78 exp(a T / (b + T))."""
     if t_c > 0.0:
-        a, b = 17.269, 237.3
+        a, b = MAGNUS_A_WATER, MAGNUS_B_WATER
     else:
-        a, b = 22.33, 271.15
-    es = 610.78 * math.exp(a * t_c / (b + t_c))
+        a, b = MAGNUS_A_ICE, MAGNUS_B_ICE
+    es = MAGNUS_E0 * math.exp(a * t_c / (b + t_c))
     return es, a * b * es / ((b + t_c) * (b + t_c))
 
 

@@ -59,7 +59,7 @@ from tccas.model.kernels.radiation import (
     nitrogen_scaling,
     par_partition,
 )
-from tccas.model.kernels.smooth import logistic, maxx
+from tccas.model.kernels.smooth import logistic, maxx, minx
 from tccas.model.layout import (
     D_APAR,
     D_ELECTRON_TRANSPORT,
@@ -138,6 +138,7 @@ F_AUTLEAF = constant("F_AUTLEAF")
 C_COST = constant("C_COST")
 ETA = constant("ETA_COLIMIT")
 C_W = constant("C_W")
+W_CANOPY_PER_LAI = constant("W_CANOPY_PER_LAI")
 WIND_SPEED = constant("WIND_SPEED")
 SURFACE_DEPTH = constant("SURFACE_DEPTH")
 SOIL_T_TIMESCALE = constant("SOIL_T_TIMESCALE")
@@ -280,10 +281,10 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
     snow_share = snowfall_fraction(t_c)
     rain = precipitation * SECONDS_PER_HOUR * (1.0 - snow_share)
     snowfall = precipitation * SECONDS_PER_HOUR * snow_share
-    canopy_capacity = 0.1 * lai
+    canopy_capacity = W_CANOPY_PER_LAI * lai
     w_canopy, throughfall, e_interception = interception(
         state[S_W_CANOPY], rain, lai, cover, wet_potential * SECONDS_PER_HOUR)
-    wet_fraction = min(w_canopy / (canopy_capacity + 1e-9), 1.0)
+    wet_fraction = minx(w_canopy / (canopy_capacity + 1e-9), 1.0, 0.01)
     transpiration = transpiration_full * SECONDS_PER_HOUR * (1.0 - wet_fraction)
     t_canopy = canopy_temperature(
         t_c, l_net, ground_heat, a_v, tl, shortwave,
