@@ -44,6 +44,7 @@ import xarray as xr
 from tccas.catalog.co2 import co2_mole_fraction
 from tccas.model.errors import TccasInputError
 from tccas.model.forcing import Forcing, make_forcing
+from tccas.model.parameters import constant
 
 DateLike = str | datetime.date | np.datetime64 | pd.Timestamp
 """A calendar day: ISO text, ``datetime.date``/``datetime``, ``numpy.datetime64`` or Timestamp."""
@@ -86,11 +87,12 @@ PRECIPITATION_CANDIDATES = ("tp", "mtpr", "avg_tprate")
 # above these bounds are set to zero, anything more negative is reported by validate().
 NEGATIVE_TOLERANCE = {"shortwave_down": 1.0, "longwave_down": 1.0, "precipitation": 1.0e-6}
 
-# MODEL_SPEC 3.1: Magnus coefficients (a, b) over water (T > 0 degC) and ice (T <= 0 degC).
-MAGNUS_E0 = 610.78
-MAGNUS_WATER = (17.269, 237.3)
-MAGNUS_ICE = (22.33, 271.15)
-ZERO_CELSIUS = 273.15
+# MODEL_SPEC 3.1: Magnus coefficients (a, b) over water (T > 0 degC) and ice (T <= 0 degC),
+# from the model's constant table (one source for the reader and the kernels).
+MAGNUS_E0 = constant("MAGNUS_E0")
+MAGNUS_WATER = (constant("MAGNUS_A_WATER"), constant("MAGNUS_B_WATER"))
+MAGNUS_ICE = (constant("MAGNUS_A_ICE"), constant("MAGNUS_B_ICE"))
+ZERO_CELSIUS = constant("T_ZERO")
 
 
 def saturation_vapour_pressure(temperature: np.ndarray | float) -> np.ndarray:

@@ -85,6 +85,12 @@ from tccas.catalog.era5 import (
 from tccas.catalog.sites import Site, get_site
 from tccas.model.errors import TccasInputError
 from tccas.model.forcing import Forcing
+from tccas.model.kernels.astronomy import (
+    declination,
+    earth_sun_distance_factor,
+    equation_of_time,
+    hour_cos_zenith_series,
+)
 
 Monthly = tuple[float, float, float, float, float, float, float, float, float, float, float, float]
 
@@ -268,20 +274,11 @@ def _ar1(rng: np.random.Generator, n: int, timescale: float) -> np.ndarray:
 
 
 def _solar_position(times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Declination [rad], equation of time [min] and eccentricity factor [1] (Spencer 1971)."""
-    day_angle = 2.0 * np.pi * _year_fraction(times)
-    cos1, sin1 = np.cos(day_angle), np.sin(day_angle)
-    cos2, sin2 = np.cos(2.0 * day_angle), np.sin(2.0 * day_angle)
-    cos3, sin3 = np.cos(3.0 * day_angle), np.sin(3.0 * day_angle)
-    declination = (
-        0.006918 - 0.399912 * cos1 + 0.070257 * sin1 - 0.006758 * cos2 + 0.000907 * sin2
-        - 0.002697 * cos3 + 0.00148 * sin3
-    )
-    equation_of_time = 229.18 * (
-        0.000075 + 0.001868 * cos1 - 0.032077 * sin1 - 0.014615 * cos2 - 0.040849 * sin2
-    )
-    eccentricity = 1.000110 + 0.034221 * cos1 + 0.001280 * sin1 + 0.000719 * cos2 + 0.000077 * sin2
-    return declination, equation_of_time, eccentricity
+    """Declination [rad], equation of time [min] and eccentricity factor [1] (Spencer 1971,
+    the model's own series in :mod:`tccas.model.kernels.astronomy`)."""
+    day_of_year = 1.0 + 365.0 * _year_fraction(times)
+    return (declination(day_of_year), 60.0 * equation_of_time(day_of_year),
+            earth_sun_distance_factor(day_of_year))
 
 
 def _hour_angle(times: np.ndarray, longitude: float) -> np.ndarray:
@@ -318,11 +315,10 @@ def hourly_mean_cos_zenith(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean of max(cos zenith, 0) over each hour ``(hour_end - 1h, hour_end]``.
 
-    With the declination held at its mid-hour value, ``cos Z = sin(phi) sin(delta) +
-    cos(phi) cos(delta) cos(h)`` is integrated analytically over the part of the hour-angle
-    interval where the sun is up (``|h| <= h_s``, ``cos h_s = -tan(phi) tan(delta)``),
-    so sunrise and sunset inside an hour, polar night (``h_s = 0``) and midnight sun
-    (``h_s = pi``) are exact.
+    The model's own analytic hour integral
+    (:func:`tccas.model.kernels.astronomy.hour_cos_zenith`): with the declination at its
+    mid-hour value, cos Z is integrated over the part of the hour with the sun up, so
+    sunrise and sunset inside an hour, polar night and midnight sun are exact.
 
     Parameters
     ----------
@@ -340,28 +336,13 @@ def hourly_mean_cos_zenith(
     Spencer (1971), Search 2(5), 172 (declination, equation of time).
     """
     end = np.asarray(hour_end, dtype="datetime64[s]")
-    mid = end - np.timedelta64(1800, "s")
-    declination, _, _ = _solar_position(mid)
-    phi = np.deg2rad(latitude)
-    sin_part = np.sin(phi) * np.sin(declination)
-    cos_part = np.cos(phi) * np.cos(declination)
-    sunset = np.arccos(np.clip(-np.tan(phi) * np.tan(declination), -1.0, 1.0))
-    width = np.pi / 12.0
-    start_angle = _hour_angle(end - np.timedelta64(3600, "s"), longitude)
-    stop_angle = start_angle + width
-    integral = np.zeros_like(start_angle)
-    sunlit = np.zeros_like(start_angle)
-    # An hour that passes solar midnight (h = pi) continues from -pi: two pieces.
-    for lower, upper in (
-        (start_angle, np.minimum(stop_angle, np.pi)),
-        (np.full_like(start_angle, -np.pi), stop_angle - 2.0 * np.pi),
-    ):
-        a = np.maximum(lower, -sunset)
-        b = np.minimum(upper, sunset)
-        up = b > a
-        integral += np.where(up, sin_part * (b - a) + cos_part * (np.sin(b) - np.sin(a)), 0.0)
-        sunlit += np.where(up, b - a, 0.0)
-    return np.maximum(integral / width, 0.0), sunlit / width
+    start = end - np.timedelta64(3600, "s")
+    day_of_year = 1.0 + 365.0 * _year_fraction(end - np.timedelta64(1800, "s"))
+    utc_hour = (start - start.astype("datetime64[D]")).astype(np.float64) / SECONDS_PER_HOUR
+    mean_cos = np.empty(day_of_year.shape)
+    sunlit = np.empty(day_of_year.shape)
+    hour_cos_zenith_series(latitude, longitude, day_of_year, utc_hour, mean_cos, sunlit)
+    return mean_cos, sunlit
 
 
 def clear_sky_shortwave(
