@@ -3,6 +3,23 @@
 Layer 1 of ARCHITECTURE.md: no xarray, no Dask, no allocation. Every differentiable kernel
 takes and returns floats so that its tangent-linear and adjoint can sit beside it.
 
+Derivative convention (Tapenade naming; issue "tangent-linear and adjoint"). For a kernel
+``y1, y2 = f(a, b, c)`` whose active (differentiable) inputs are ``a`` and ``b``:
+
+* ``f_tl(a, b, c, a_d, b_d, y1_d, y2_d) -> (y1, y2)``: the primal once, then the tangents
+  of ``k`` directions at once: ``a_d``, ``b_d`` are input arrays of shape (k,), ``y1_d``,
+  ``y2_d`` output arrays of shape (k,) that the kernel overwrites (k = 1 is the single
+  direction; no allocation inside).
+* ``f_ad(a, b, c, y1_b, y2_b) -> (a_b, b_b)``: recomputes the primal and returns the
+  adjoints of the active inputs for the output adjoints (one reverse direction).
+* kernels that update a state vector in place (``carbon_step``) take and update the
+  tangent array ``state_d`` of shape (n_state, k) in ``_tl``, and the adjoint vector
+  ``state_b`` (n_state,) in ``_ad`` (reverse of the update, given the state before it).
+
+Inactive inputs (forcing, flags, constants) carry no ``_d``/``_b``. The docstring of each
+``_tl``/``_ad`` names the active inputs. :mod:`tccas.model.verification` proves each pair
+with a Taylor test and a dot-product test.
+
 All kernels are compiled with :data:`kernel` (cached on disk). Its fast-math flags allow
 fused multiply-add, reciprocal instead of division, signed-zero folding and approximate
 library functions; they do not assume the absence of NaN or infinity, so a NaN in the model

@@ -1,0 +1,46 @@
+"""The derivative harness accepts correct derivatives and rejects wrong ones."""
+
+import numpy as np
+
+from tccas.model.verification import dot_product_test, random_directions, taylor_test
+
+A = np.random.default_rng(7).standard_normal((3, 4))
+
+
+def function(x):
+    return np.sin(A @ x) + x[:3] ** 2
+
+
+def tangent(x, dx):
+    return np.cos(A @ x) * (A @ dx) + 2 * x[:3] * dx[:3]
+
+
+def adjoint(x, y_bar):
+    x_bar = A.T @ (np.cos(A @ x) * y_bar)
+    x_bar[:3] += 2 * x[:3] * y_bar
+    return x_bar
+
+
+def test_correct_derivatives_pass():
+    x, dx, dy = random_directions(3, (4,), (4,), (3,))
+    taylor = taylor_test(function, tangent, x, dx)
+    assert taylor.passed and taylor.second_order
+    assert taylor.min_relative_error < 1e-9
+    dot = dot_product_test(tangent, adjoint, x, dx, dy)
+    assert dot.passed and dot.relative_error < 1e-14
+
+
+def test_wrong_derivatives_fail():
+    x, dx, dy = random_directions(4, (4,), (4,), (3,))
+    taylor = taylor_test(function, lambda x, dx: 1.001 * tangent(x, dx), x, dx)
+    assert not taylor.passed and taylor.min_relative_error > 5e-4
+    dot = dot_product_test(tangent, lambda x, yb: 1.001 * adjoint(x, yb), x, dx, dy)
+    assert not dot.passed
+
+
+def test_random_directions_are_seeded():
+    a = random_directions(11, (5,), (2, 3))
+    b = random_directions(11, (5,), (2, 3))
+    assert [u.shape for u in a] == [(5,), (2, 3)]
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_array_equal(u, v)
