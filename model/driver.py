@@ -45,6 +45,7 @@ from tccas.model.layout import (
     D_TRANSPIRATION,
     N_DERIVED,
     N_DIAG,
+    N_SNAPSHOT,
     N_STATE,
     S_C_FOL,
     S_C_LAB,
@@ -118,13 +119,50 @@ class SpinUp:
 
 
 @dataclass(frozen=True)
+class Samples:
+    """Hours at which to record a snapshot of each tile (observation hours).
+
+    Compressed-sparse-row layout: the sampled hours of tile ``t`` are
+    ``hours[pointer[t]:pointer[t + 1]]``, sorted, as indices into the forcing period (the
+    main run, after the spin-up recycling). A snapshot is the state after the hour followed
+    by the hour's diagnostics (:data:`tccas.model.layout.N_SNAPSHOT` values).
+    """
+
+    pointer: np.ndarray
+    hours: np.ndarray
+
+    @staticmethod
+    def same_for_all(n_tile: int, hours: np.ndarray) -> Samples:
+        """The same sorted hours for every tile."""
+        hours = np.sort(np.asarray(hours, dtype=np.int64))
+        return Samples(pointer=np.arange(n_tile + 1, dtype=np.int64) * hours.size,
+                       hours=np.tile(hours, n_tile))
+
+    @staticmethod
+    def none(n_tile: int) -> Samples:
+        return Samples(pointer=np.zeros(n_tile + 1, dtype=np.int64),
+                       hours=np.zeros(0, dtype=np.int64))
+
+    def validate(self, n_tile: int, n_hour: int) -> None:
+        if self.pointer.shape != (n_tile + 1,) or self.pointer[0] != 0 or \
+                self.pointer[-1] != self.hours.size or np.any(np.diff(self.pointer) < 0):
+            raise TccasInputError("samples: pointer does not describe the hours of each tile")
+        if self.hours.size and (self.hours.min() < 0 or self.hours.max() >= n_hour):
+            raise TccasInputError(f"samples: hours must lie in [0, {n_hour})")
+        for t in range(n_tile):
+            if np.any(np.diff(self.hours[self.pointer[t]:self.pointer[t + 1]]) <= 0):
+                raise TccasInputError(f"samples: hours of tile {t} are not strictly increasing")
+
+
+@dataclass(frozen=True)
 class ForwardResult:
     """Daily output of a forward run.
 
     ``daily[tile, day, variable]`` in the order of :data:`tccas.model.outputs.DAILY_OUTPUTS`;
     ``start_state`` is the state at the start of the period (after the recycled spin-up),
     ``final_state`` at its end; ``days`` the UTC dates; the first ``spinup_days`` days form
-    the spin-up window.
+    the spin-up window; ``snapshots`` (n_sample, N_SNAPSHOT) the requested samples in the
+    order of ``Samples.hours``.
     """
 
     daily: np.ndarray
@@ -132,12 +170,14 @@ class ForwardResult:
     final_state: np.ndarray
     days: np.ndarray
     spinup_days: int
+    snapshots: np.ndarray
 
 
 @njit(parallel=True, cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
 def _forward_block(parameters, static, met_cell, t_air, shortwave, longwave, precipitation,
                    vpd, pressure, co2, day_of_year, utc_hour, spinup_hours, spinup_cycles,
-                   initial_state, daily, start_state, final_state):
+                   initial_state, sample_pointer, sample_hours, daily, snapshots,
+                   start_state, final_state):
     n_tile = parameters.shape[0]
     n_hour = day_of_year.shape[0]
     sin_dec = np.empty(n_hour)
@@ -164,11 +204,17 @@ def _forward_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
         start_state[tile] = state
         out = daily[tile]
         par_sum = 0.0
+        next_sample = sample_pointer[tile]
+        last_sample = sample_pointer[tile + 1]
         for h in range(n_hour):
             tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
                       longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
                       co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
                       eot[h], distance[h], diag)
+            if next_sample < last_sample and sample_hours[next_sample] == h:
+                snapshots[next_sample, :N_STATE] = state
+                snapshots[next_sample, N_STATE:] = diag
+                next_sample += 1
             row = out[h // 24]
             row[O_GPP] += diag[D_GPP]
             row[O_RA] += diag[D_RA]
@@ -248,7 +294,8 @@ def initial_state(tiles: Tiles, parameters: np.ndarray, forcing: Forcing) -> np.
 
 
 def run_forward(tiles: Tiles, parameters: np.ndarray, forcing: Forcing,
-                spinup: SpinUp | None = None, threads: int | None = None) -> ForwardResult:
+                spinup: SpinUp | None = None, threads: int | None = None,
+                samples: Samples | None = None) -> ForwardResult:
     """Run D&B for all tiles over the forcing period.
 
     Parameters
@@ -259,6 +306,7 @@ def run_forward(tiles: Tiles, parameters: np.ndarray, forcing: Forcing,
     forcing : hourly forcing starting at 00 UTC and covering whole days.
     spinup : spin-up window and recycling (default two years, one cycle).
     threads : Numba threads for the tile loop (default: Numba's setting).
+    samples : hours at which to record snapshots for the observation operators.
     """
     spinup = SpinUp() if spinup is None else spinup
     parameters = np.ascontiguousarray(parameters, dtype=np.float64)
@@ -276,10 +324,13 @@ def run_forward(tiles: Tiles, parameters: np.ndarray, forcing: Forcing,
         raise TccasInputError(
             f"tiles refer to meteorology cell {tiles.met_cell.max()}, the forcing has "
             f"{forcing.n_met}")
+    samples = Samples.none(tiles.n_tile) if samples is None else samples
+    samples.validate(tiles.n_tile, forcing.n_hour)
     day_of_year, utc_hour = hourly_calendar(forcing)
     n_day = forcing.n_hour // 24
     state0 = initial_state(tiles, parameters, forcing)
     daily = np.zeros((tiles.n_tile, n_day, N_OUTPUT))
+    snapshots = np.zeros((samples.hours.size, N_SNAPSHOT))
     start_state = np.empty_like(state0)
     final_state = np.empty_like(state0)
     n_spin = spinup_hours(forcing, spinup)
@@ -290,14 +341,15 @@ def run_forward(tiles: Tiles, parameters: np.ndarray, forcing: Forcing,
         _forward_block(parameters, tiles.static, tiles.met_cell, forcing.air_temperature,
                        forcing.shortwave_down, forcing.longwave_down, forcing.precipitation,
                        forcing.vapour_pressure_deficit, forcing.surface_pressure, forcing.co2,
-                       day_of_year, utc_hour, n_spin, spinup.cycles, state0, daily,
-                       start_state, final_state)
+                       day_of_year, utc_hour, n_spin, spinup.cycles, state0,
+                       samples.pointer, samples.hours, daily, snapshots, start_state,
+                       final_state)
     finally:
         numba.set_num_threads(previous_threads)
     days = np.datetime64(forcing.start, "D") + np.arange(n_day).astype("timedelta64[D]")
     check_finite(daily, tiles, days)
     return ForwardResult(daily=daily, start_state=start_state, final_state=final_state,
-                         days=days, spinup_days=n_spin // 24)
+                         days=days, spinup_days=n_spin // 24, snapshots=snapshots)
 
 
 def check_finite(daily: np.ndarray, tiles: Tiles, days: np.ndarray) -> None:

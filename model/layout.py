@@ -42,7 +42,9 @@ T_ALBEDO_WET = 11
 T_COVER = 12
 N_TILE_STATIC = 13
 
-# hourly diagnostics of tile_hour
+# hourly diagnostics of tile_hour (electron transport per ground area, for the SIF
+# operator: canopy total and per layer; soil water index w_r / W_r,max and plant water
+# status E_tr / E_demand for the L-VOD operator, MODEL_SPEC 6.4)
 D_GPP = 0
 D_RA = 1
 D_RH = 2
@@ -61,7 +63,28 @@ D_SM_SURFACE = 14
 D_T_CANOPY = 15
 D_FPASM = 16
 D_ELECTRON_TRANSPORT = 17
-N_DIAG = 18
+D_ELECTRON_TRANSPORT_1 = 18
+D_ELECTRON_TRANSPORT_2 = 19
+D_ELECTRON_TRANSPORT_3 = 20
+D_FAPAR = 21
+D_MU = 22
+D_ALBEDO_BG = 23
+D_T_AIR = 24
+D_SOIL_WATER_INDEX = 25
+D_PLANT_WATER_STATUS = 26
+N_DIAG = 27
+DIAG_NAMES = ("gpp", "ra", "rh", "nee", "transpiration", "soil_evaporation",
+              "interception_evaporation", "sublimation", "runoff", "precipitation", "melt",
+              "par", "apar", "lai", "sm_surface", "t_canopy", "fpasm", "electron_transport",
+              "electron_transport_1", "electron_transport_2", "electron_transport_3",
+              "fapar", "mu", "albedo_bg", "t_air", "soil_water_index", "plant_water_status")
+DIAG_UNITS = ("gC m-2 d-1",) * 4 + ("kg m-2 h-1",) * 7 + ("W m-2", "W m-2", "m2 m-2",
+              "m3 m-3", "degC", "1") + ("mol m-2 s-1",) * 4 + ("1", "1", "1", "degC", "1",
+                                                                "1")
+
+# a snapshot of a tile at a sampled hour: the state after the hour, then the hour's
+# diagnostics (observation operators read these; tccas.model.driver.Samples)
+N_SNAPSHOT = N_STATE + N_DIAG
 
 # constants of a tile derived once per run from its parameters and static properties
 # (kernels.tile_hour.tile_constants); the adjoint back-propagates through them once

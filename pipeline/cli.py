@@ -17,7 +17,9 @@ from tccas.model.errors import TccasInputError
 
 def _simulate(args: argparse.Namespace) -> int:
     from tccas.pipeline.simulate import (
+        EQUIVALENTS_GROUP,
         forward_dataset,
+        observation_equivalents,
         run,
         site_simulation,
         tower_simulation,
@@ -39,7 +41,8 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         raise TccasInputError("give --site NAME or --forcing FILE")
     result = run(simulation)
-    store = write_zarr_atomic(forward_dataset(simulation, result), args.out)
+    store = write_zarr_atomic(forward_dataset(simulation, result), args.out,
+                              {EQUIVALENTS_GROUP: observation_equivalents(simulation, result)})
     print(f"wrote {store} ({simulation.tiles.n_tile} tiles, {result.days.size} days)")
     return 0
 

@@ -17,8 +17,10 @@ import matplotlib.pyplot as plt
 import xarray as xr
 
 from tccas.pipeline.simulate import (
+    EQUIVALENTS_GROUP,
     annual_summary,
     forward_dataset,
+    observation_equivalents,
     run,
     site_simulation,
     write_zarr_atomic,
@@ -80,7 +82,8 @@ def run_demo(out_dir: str | Path = "tccas-demo", seed: int = 0) -> dict[str, Pat
     simulation = site_simulation(DEMO_SITE, DEMO_START, DEMO_END, seed=seed)
     result = run(simulation)
     dataset = forward_dataset(simulation, result)
-    store = write_zarr_atomic(dataset, out / f"{DEMO_SITE}_forward.zarr")
+    store = write_zarr_atomic(dataset, out / f"{DEMO_SITE}_forward.zarr",
+                              {EQUIVALENTS_GROUP: observation_equivalents(simulation, result)})
     figure = plot_daily(dataset, out / f"{DEMO_SITE}_daily.png")
     print(f"D&B forward run at {DEMO_SITE} {DEMO_START} .. {DEMO_END} "
           f"(spin-up window {result.spinup_days} days, built-in weather, seed {seed})")

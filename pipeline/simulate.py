@@ -17,16 +17,22 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+import zarr
 
 from tccas.catalog.fluxnet import read_erai_forcing, read_plumber_forcing
 from tccas.catalog.sites import Site, get_site
 from tccas.catalog.weather import site_forcing
-from tccas.model.driver import ForwardResult, SpinUp, run_forward
+from tccas.model.driver import ForwardResult, Samples, SpinUp, run_forward
 from tccas.model.errors import TccasInputError
 from tccas.model.forcing import Forcing
 from tccas.model.outputs import DAILY_OUTPUTS
-from tccas.model.parameters import PARAMETERS, prior_table
+from tccas.model.parameters import OPERATOR_PARAMETERS, PARAMETERS, prior_table
 from tccas.model.tiles import Tiles, make_tiles
+from tccas.operators.mixing import mix_linear, mix_transmissivity
+from tccas.operators.streams import DAILY_EQUIVALENTS, STREAMS, operator_prior, overpass_hours
+
+STREAMS_PARAMETER_NAMES = tuple(p.name for p in OPERATOR_PARAMETERS)
+EQUIVALENTS_GROUP = "observation_equivalents"
 
 
 @dataclass(frozen=True)
@@ -126,11 +132,70 @@ def tower_simulation(forcing_path: str, latitude: float, longitude: float, pfts:
                       description={"site": path.stem, "forcing": str(path)})
 
 
+def overpass_samples(tiles: Tiles, n_day: int) -> Samples:
+    """Samples at the overpass hours of every daily observation equivalent
+    (:data:`tccas.operators.streams.DAILY_EQUIVALENTS`) of every tile."""
+    longitudes = tiles.static[:, 1]
+    per_tile = [np.unique(np.concatenate([
+        overpass_hours(lon, STREAMS[name].overpass_local_hour, n_day)
+        for name in DAILY_EQUIVALENTS])) for lon in longitudes]
+    pointer = np.concatenate([[0], np.cumsum([h.size for h in per_tile])]).astype(np.int64)
+    return Samples(pointer=pointer, hours=np.concatenate(per_tile))
+
+
 def run(simulation: Simulation) -> ForwardResult:
-    """Validate the forcing and run the model."""
+    """Validate the forcing and run the model, sampling the overpass hours of the daily
+    observation equivalents."""
     simulation.forcing.validate(simulation.description.get("forcing", "forcing"))
+    samples = overpass_samples(simulation.tiles, simulation.forcing.n_hour // 24)
     return run_forward(simulation.tiles, simulation.parameters, simulation.forcing,
-                       simulation.spinup)
+                       simulation.spinup, samples=samples)
+
+
+def cover_weights(tiles: Tiles) -> np.ndarray:
+    """(n_cell, n_tile) matrix of cover fractions: the footprint of one cell."""
+    n_cell = int(tiles.cell.max()) + 1
+    weights = np.zeros((n_cell, tiles.n_tile))
+    weights[tiles.cell, np.arange(tiles.n_tile)] = tiles.cover_fraction
+    return weights
+
+
+def observation_equivalents(simulation: Simulation, result: ForwardResult,
+                            operator_parameters: np.ndarray | None = None) -> xr.Dataset:
+    """Daily observation equivalents at each stream's overpass time, per tile
+    ``(tile, time)`` and per cell ``<name>_cell`` mixed by the stream's rule (cover-weighted
+    mean, or transmissivity for L-VOD)."""
+    parameters = operator_prior() if operator_parameters is None else operator_parameters
+    tiles = simulation.tiles
+    n_day = result.days.size
+    weights = cover_weights(tiles)
+    samples = overpass_samples(tiles, n_day)
+    data_vars: dict[str, xr.DataArray] = {}
+    for name in DAILY_EQUIVALENTS:
+        stream = STREAMS[name]
+        values = np.empty((tiles.n_tile, n_day))
+        for t in range(tiles.n_tile):
+            hours = samples.hours[samples.pointer[t]:samples.pointer[t + 1]]
+            wanted = overpass_hours(tiles.static[t, 1], stream.overpass_local_hour, n_day)
+            rows = samples.pointer[t] + np.searchsorted(hours, wanted)
+            values[t] = stream.evaluate(result.snapshots[rows], parameters)
+        mixed = (mix_transmissivity(weights, values) if stream.mixing == "transmissivity"
+                 else mix_linear(weights, values))
+        attrs = {"units": stream.units, "long_name": stream.long_name,
+                 "overpass_local_solar_hour": stream.overpass_local_hour,
+                 "footprint_mixing": stream.mixing}
+        data_vars[name] = xr.DataArray(values, dims=("tile", "time"), attrs=attrs)
+        data_vars[f"{name}_cell"] = xr.DataArray(mixed, dims=("cell", "time"), attrs=attrs)
+    coords = {"time": ("time", result.days.astype("datetime64[ns]")),
+              "tile": ("tile", np.arange(tiles.n_tile)),
+              "pft": ("tile", np.array(tiles.pft_names, dtype=object)),
+              "cover_fraction": ("tile", tiles.cover_fraction, {"units": "1"}),
+              "cell": ("cell", np.arange(weights.shape[0]))}
+    return xr.Dataset(data_vars, coords=coords,
+                      attrs={"title": "daily observation equivalents at overpass time",
+                             "operator_parameters": json.dumps(
+                                 dict(zip(STREAMS_PARAMETER_NAMES, parameters.tolist(),
+                                          strict=True)))})
 
 
 def forward_dataset(simulation: Simulation, result: ForwardResult) -> xr.Dataset:
@@ -142,9 +207,8 @@ def forward_dataset(simulation: Simulation, result: ForwardResult) -> xr.Dataset
     ``(cell, time)``. The parameters used are in ``parameter(tile, parameter_name)``.
     """
     tiles = simulation.tiles
-    n_cell = int(tiles.cell.max()) + 1
-    weights = np.zeros((n_cell, tiles.n_tile))
-    weights[tiles.cell, np.arange(tiles.n_tile)] = tiles.cover_fraction
+    weights = cover_weights(tiles)
+    n_cell = weights.shape[0]
     time = result.days.astype("datetime64[ns]")
     data_vars: dict[str, xr.DataArray] = {}
     for index, variable in enumerate(DAILY_OUTPUTS):
@@ -186,10 +250,12 @@ def forward_dataset(simulation: Simulation, result: ForwardResult) -> xr.Dataset
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
-def write_zarr_atomic(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write ``dataset`` as a Zarr store at ``path`` without ever leaving a half-written
-    store there: write beside it under a temporary name, then move it into place (an
-    existing store is replaced only once the new one is complete)."""
+def write_zarr_atomic(dataset: xr.Dataset, path: str | os.PathLike,
+                      groups: dict[str, xr.Dataset] | None = None) -> Path:
+    """Write ``dataset`` (and named sub-``groups``) as a Zarr store at ``path`` without
+    ever leaving a half-written store there: write beside it under a temporary name, then
+    move it into place (an existing store is replaced only once the new one is
+    complete)."""
     target = Path(path)
     if target.exists() and not (target / ".zgroup").exists() and not (
             target / "zarr.json").exists():
@@ -197,7 +263,10 @@ def write_zarr_atomic(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
     try:
-        dataset.to_zarr(staging, mode="w", zarr_format=2, consolidated=True)
+        dataset.to_zarr(staging, mode="w", zarr_format=2, consolidated=False)
+        for name, group in (groups or {}).items():
+            group.to_zarr(staging, group=name, mode="w", zarr_format=2, consolidated=False)
+        zarr.consolidate_metadata(str(staging))
         if target.exists():
             retired = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
             os.replace(target, retired)

@@ -61,22 +61,31 @@ from tccas.model.kernels.radiation import (
 )
 from tccas.model.kernels.smooth import logistic, maxx, minx
 from tccas.model.layout import (
+    D_ALBEDO_BG,
     D_APAR,
     D_ELECTRON_TRANSPORT,
+    D_ELECTRON_TRANSPORT_1,
+    D_ELECTRON_TRANSPORT_2,
+    D_ELECTRON_TRANSPORT_3,
+    D_FAPAR,
     D_FPASM,
     D_GPP,
     D_INTERCEPTION_EVAPORATION,
     D_LAI,
     D_MELT,
+    D_MU,
     D_NEE,
     D_PAR,
+    D_PLANT_WATER_STATUS,
     D_PRECIPITATION,
     D_RA,
     D_RH,
     D_RUNOFF,
     D_SM_SURFACE,
     D_SOIL_EVAPORATION,
+    D_SOIL_WATER_INDEX,
     D_SUBLIMATION,
+    D_T_AIR,
     D_T_CANOPY,
     D_TRANSPIRATION,
     S_C_FOL,
@@ -293,7 +302,7 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
     # 5 photosynthesis pass 2 at canopy temperature and stressed conductance
     gpp_mol = 0.0
     rd_canopy = 0.0
-    electron_transport = 0.0
+    j_layer_1 = j_layer_2 = j_layer_3 = 0.0
     f_vcmax, f_rd, f_k4, jmax_t, gamma_star, k2 = temperature_factors(t_canopy)
     heat = heat_inhibition(t_canopy)
     for layer in range(N_LAYER):
@@ -319,7 +328,13 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
                 j_actual = 0.0
         gpp_mol += a_gross * lai_layer
         rd_canopy += rd * lai_layer
-        electron_transport += j_actual * lai_layer
+        if layer == 0:
+            j_layer_1 = j_actual * lai_layer
+        elif layer == 1:
+            j_layer_2 = j_actual * lai_layer
+        else:
+            j_layer_3 = j_actual * lai_layer
+    electron_transport = j_layer_1 + j_layer_2 + j_layer_3
     gpp = gpp_mol * MOL_S_TO_GC_DAY
     r_maint = rd_canopy / F_AUTLEAF * MOL_S_TO_GC_DAY
     ra = r_maint + C_COST * (gpp - r_maint)
@@ -362,3 +377,12 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
     diag[D_T_CANOPY] = t_canopy
     diag[D_FPASM] = fpasm
     diag[D_ELECTRON_TRANSPORT] = electron_transport
+    diag[D_ELECTRON_TRANSPORT_1] = j_layer_1
+    diag[D_ELECTRON_TRANSPORT_2] = j_layer_2
+    diag[D_ELECTRON_TRANSPORT_3] = j_layer_3
+    diag[D_FAPAR] = fapar
+    diag[D_MU] = mu
+    diag[D_ALBEDO_BG] = albedo_bg
+    diag[D_T_AIR] = t_c
+    diag[D_SOIL_WATER_INDEX] = w_root / root_capacity
+    diag[D_PLANT_WATER_STATUS] = transpiration_full / demand if demand > 0.0 else 0.0

@@ -89,3 +89,16 @@ def test_tower_pft_options():
 def test_output_registry_is_unique():
     names = [v.name for v in DAILY_OUTPUTS]
     assert len(names) == len(set(names))
+
+
+def test_store_has_observation_equivalents_group(majadas_store):
+    with xr.open_zarr(majadas_store, group="observation_equivalents") as ds:
+        for name, units in (("sif743", "mW m-2 sr-1 nm-1"), ("vod", "1"),
+                            ("sm_surface", "m3 m-3"), ("fapar", "1")):
+            assert ds[name].dims == ("tile", "time")
+            assert ds[f"{name}_cell"].dims == ("cell", "time")
+            assert ds[name].attrs["units"] == units
+        assert ds["vod"].attrs["footprint_mixing"] == "transmissivity"
+        assert ds["sif743"].attrs["overpass_local_solar_hour"] == 13.5
+        summer = ds["sif743_cell"].sel(time=slice("2016-04-01", "2016-05-31"))
+        assert float(summer.mean()) > 0.0
