@@ -4,6 +4,10 @@ forward: microseconds per tile-hour of the D&B forward run on one core, for a bl
 1000 tiles (the four PFTs of the TCCAS sites, one meteorology cell) over one year of
 built-in Majadas weather, best of ``repeats`` runs after a warm-up; and the peak resident
 memory of the process [MB].
+
+footprint: seconds to weight 20,000 TROPOMI pixels on the 0.25 degree and 100 m grids of a
+500 x 500 km region and 300 SMOS ellipses on the 100 m grid (aggregated to tiles), and the
+peak memory increase of the SMOS case [MB].
 """
 
 from __future__ import annotations
@@ -52,8 +56,15 @@ def forward_benchmark(n_tile: int = N_TILE, repeats: int = 3) -> dict[str, float
     }
 
 
+def footprint_benchmark() -> dict[str, float]:
+    """TROPOMI and SMOS footprint weights around Majadas (``tccas.pipeline.bench_footprint``)."""
+    from tccas.pipeline.bench_footprint import footprint_benchmarks
+
+    return footprint_benchmarks()
+
+
 def suites() -> dict[str, Callable[[], dict[str, float]]]:
-    return {"forward": forward_benchmark}
+    return {"forward": forward_benchmark, "footprint": footprint_benchmark}
 
 
 def run_benchmarks(selected: list[str] | None = None) -> dict[str, float]:
