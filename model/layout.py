@@ -72,15 +72,17 @@ D_ALBEDO_BG = 23
 D_T_AIR = 24
 D_SOIL_WATER_INDEX = 25
 D_PLANT_WATER_STATUS = 26
-N_DIAG = 27
+D_F_DIR = 27
+N_DIAG = 28
 DIAG_NAMES = ("gpp", "ra", "rh", "nee", "transpiration", "soil_evaporation",
               "interception_evaporation", "sublimation", "runoff", "precipitation", "melt",
               "par", "apar", "lai", "sm_surface", "t_canopy", "fpasm", "electron_transport",
               "electron_transport_1", "electron_transport_2", "electron_transport_3",
-              "fapar", "mu", "albedo_bg", "t_air", "soil_water_index", "plant_water_status")
+              "fapar", "mu", "albedo_bg", "t_air", "soil_water_index", "plant_water_status",
+              "f_dir")
 DIAG_UNITS = ("gC m-2 d-1",) * 4 + ("kg m-2 h-1",) * 7 + ("W m-2", "W m-2", "m2 m-2",
               "m3 m-3", "degC", "1") + ("mol m-2 s-1",) * 4 + ("1", "1", "1", "degC", "1",
-                                                                "1")
+                                                                "1", "1")
 
 # a snapshot of a tile at a sampled hour: the state after the hour, then the hour's
 # diagnostics (observation operators read these; tccas.model.driver.Samples)

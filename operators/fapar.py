@@ -1,8 +1,10 @@
 """FAPAR operators.
 
 * Default: the model's own instantaneous FAPAR of the three-layer two-stream at the
-  observation hour (MODEL_SPEC 6.2; one code path with photosynthesis). The operator reads
-  it from the model snapshot; its derivative is the model's.
+  observation hour (MODEL_SPEC 6.2; one code path with photosynthesis):
+  :func:`fapar_two_stream` of the tile's LAI and broadband background albedo (snow or
+  soil) at the hour's sun (mu) and direct fraction, exactly the model's ``fapar``
+  diagnostic. Active inputs LAI and background albedo.
 * JRC-TIP-consistent variant (PROPOSED, MODEL_SPEC 6.2): the quantities the JRC-TIP
   inversion uses (Pinty et al. 2006, JGR 111 D02116, doi:10.1029/2005JD005952; Pinty et
   al. 2011, doi:10.1029/2010JD015372): an effective LAI, a leaf single-scattering albedo in
@@ -14,10 +16,48 @@
 """
 
 from tccas.model.kernels import kernel
+from tccas.model.kernels.radiation import (
+    background_par_albedo,
+    background_par_albedo_ad,
+    background_par_albedo_tl,
+    canopy_par_absorption,
+    canopy_par_absorption_ad,
+    canopy_par_absorption_tl,
+)
 from tccas.operators.canopy_rt import layer_reflectance_transmittance
 
 TIP_LEAF_REFLECTANCE = 0.085
 TIP_LEAF_TRANSMITTANCE = 0.085
+CANOPY_COVER = 1.0  # clumping off, as in the model (MODEL_SPEC 2.1)
+
+
+@kernel
+def fapar_two_stream(lai: float, background_albedo: float, mu: float, f_dir: float) -> float:
+    """The model's FAPAR [-] for LAI [m2 m-2], broadband background albedo [-], the
+    sunlit-mean cos zenith mu [-] and the direct PAR fraction [-] of the hour."""
+    return canopy_par_absorption(lai, CANOPY_COVER, mu, f_dir,
+                                 background_par_albedo(background_albedo))[3]
+
+
+@kernel
+def fapar_two_stream_tl(lai: float, background_albedo: float, mu: float, f_dir: float,
+                        lai_d: "float[:]", background_albedo_d: "float[:]",
+                        fapar_d: "float[:]", workspace: "float[:, :]") -> float:
+    """Tangent of :func:`fapar_two_stream`; active: lai, background_albedo.
+    ``workspace`` has shape (4, k) (scratch for the layer tangents; no allocation)."""
+    rho = background_par_albedo_tl(background_albedo, background_albedo_d, workspace[0])
+    return canopy_par_absorption_tl(lai, CANOPY_COVER, mu, f_dir, rho, lai_d, workspace[0],
+                                    workspace[1], workspace[2], workspace[3], fapar_d)[3]
+
+
+@kernel
+def fapar_two_stream_ad(lai: float, background_albedo: float, mu: float, f_dir: float,
+                        fapar_b: float) -> tuple[float, float]:
+    """Adjoint of :func:`fapar_two_stream`: (lai_b, background_albedo_b)."""
+    rho = background_par_albedo(background_albedo)
+    lai_b, rho_b = canopy_par_absorption_ad(lai, CANOPY_COVER, mu, f_dir, rho, 0.0, 0.0,
+                                            0.0, fapar_b)
+    return lai_b, background_par_albedo_ad(background_albedo, rho_b)
 
 
 @kernel

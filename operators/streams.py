@@ -25,9 +25,10 @@ from tccas.model.layout import (
     D_ELECTRON_TRANSPORT_1,
     D_ELECTRON_TRANSPORT_2,
     D_ELECTRON_TRANSPORT_3,
-    D_FAPAR,
+    D_F_DIR,
     D_GPP,
     D_LAI,
+    D_MU,
     D_NEE,
     D_PLANT_WATER_STATUS,
     D_SM_SURFACE,
@@ -38,7 +39,7 @@ from tccas.model.layout import (
     S_C_WOOD,
 )
 from tccas.model.parameters import OPERATOR_PARAMETERS
-from tccas.operators.fapar import fapar_tip
+from tccas.operators.fapar import fapar_tip, fapar_two_stream
 from tccas.operators.insitu import above_ground_biomass
 from tccas.operators.sif import sif743
 from tccas.operators.vod import vod
@@ -91,6 +92,15 @@ def _fapar_tip(snapshots, operator_parameters):
 
 
 @njit(cache=True, fastmath=set(KERNEL_FASTMATH))
+def _fapar(snapshots, operator_parameters):
+    out = np.empty(snapshots.shape[0])
+    for i in range(snapshots.shape[0]):
+        d = snapshots[i, N_STATE:]
+        out[i] = fapar_two_stream(d[D_LAI], d[D_ALBEDO_BG], d[D_MU], d[D_F_DIR])
+    return out
+
+
+@njit(cache=True, fastmath=set(KERNEL_FASTMATH))
 def _agb(snapshots, operator_parameters):
     out = np.empty(snapshots.shape[0])
     for i in range(snapshots.shape[0]):
@@ -128,8 +138,7 @@ STREAMS: dict[str, Stream] = {
                _vod),
         Stream("sm_surface", "m3 m-3", "surface soil moisture (SMOS)", "linear", 6.0,
                _diagnostic(D_SM_SURFACE)),
-        Stream("fapar", "1", "FAPAR, model two-stream (optical)", "linear", 12.0,
-               _diagnostic(D_FAPAR)),
+        Stream("fapar", "1", "FAPAR, model two-stream (optical)", "linear", 12.0, _fapar),
         Stream("fapar_tip", "1", "FAPAR, JRC-TIP-consistent", "linear", 12.0, _fapar_tip),
         Stream("nee", "gC m-2 d-1", "net ecosystem exchange (tower)", "linear", None,
                _diagnostic(D_NEE)),

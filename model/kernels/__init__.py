@@ -29,9 +29,56 @@ inf or NaN (IEEE) instead of raising inside a run; the block driver checks every
 non-finite values and reports the tile, PFT and day.
 """
 
+import hashlib
+import importlib.util
+import os
+import shutil
 from functools import partial
+from pathlib import Path
 
+import numba
 from numba import njit
+
+KEEP_CACHES = 4
+
+
+def _source_fingerprint() -> str:
+    """Hash of every source file of tccas.model and tccas.operators."""
+    digest = hashlib.sha256()
+    folders = [Path(__file__).resolve().parents[1]]
+    spec = importlib.util.find_spec("tccas.operators")
+    if spec is not None and spec.submodule_search_locations:
+        folders += [Path(p) for p in spec.submodule_search_locations]
+    for folder in folders:
+        for source in sorted(folder.rglob("*.py")):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _use_fingerprinted_cache() -> None:
+    """Keep compiled kernels in ``$TCCAS_NUMBA_CACHE`` (default ~/.cache/tccas/numba)
+    under a fingerprint of the sources.
+
+    Numba invalidates a cached function only when its own file changes; the kernels
+    freeze constants of other modules (layout indices, parameter table) at compile time,
+    so a change there would leave stale machine code. A cache per source fingerprint
+    cannot. An explicit NUMBA_CACHE_DIR is respected; only the newest
+    ``KEEP_CACHES`` fingerprints are kept.
+    """
+    if numba.config.CACHE_DIR:
+        return
+    root = Path(os.environ.get("TCCAS_NUMBA_CACHE",
+                               Path.home() / ".cache" / "tccas" / "numba"))
+    current = root / _source_fingerprint()
+    numba.config.CACHE_DIR = str(current)
+    if root.is_dir():
+        others = sorted((p for p in root.iterdir() if p.is_dir() and p != current),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in others[KEEP_CACHES - 1:]:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+_use_fingerprinted_cache()
 
 KERNEL_FASTMATH = frozenset({"contract", "arcp", "nsz", "afn"})
 

@@ -4,13 +4,15 @@ Penman-Monteith demand and supply, stomatal water limitation and canopy temperat
 
 Sources: Knorr (2000), doi:10.1046/j.1365-2699.2000.00159.x; Monteith (1965) Symp. Soc.
 Exp. Biol. 19:205 (Penman-Monteith); MODEL_SPEC 3.1-3.3. SI units throughout: T in degC
-where named ``*_c``, Pa, W m-2, kg m-2 s-1, m s-1.
+where named ``*_c``, Pa, W m-2, kg m-2 s-1, m s-1. The kernels whose inputs depend on the
+state or the parameters have the ``_tl``/``_ad`` pair of the convention in
+:mod:`tccas.model.kernels`.
 """
 
 import math
 
 from tccas.model.kernels import kernel
-from tccas.model.kernels.smooth import maxx, mins
+from tccas.model.kernels.smooth import maxx, maxx_partials, mins, mins_partials
 from tccas.model.parameters import constant
 
 CP_AIR = constant("CP_AIR")
@@ -143,3 +145,277 @@ def canopy_temperature(t_air_c: float, longwave_net: float, ground_heat: float, 
     excess = (longwave_net - ground_heat + a_v / max(1.0 - tl, 1e-3) * shortwave
               - latent_flux) / rho_cp_ga
     return t_air_c + DT_CANOPY_MAX * math.tanh(excess / DT_CANOPY_MAX)
+
+
+# --- derivatives -------------------------------------------------------------------------
+# Active inputs follow tile_hour: the saturation vapour pressure, latent heat, air density,
+# psychrometric constant and net long-wave depend on the forcing only, the aerodynamic
+# conductance on the static vegetation height, so they have no derivative. Each
+# ``_*_jacobian`` returns the outputs and their partial derivatives on the primal's branch;
+# ``*_tl`` and ``*_ad`` apply it and its transpose. A ``*_tl`` reads all input tangents of a
+# direction before it writes the outputs'.
+
+
+@kernel
+def _net_radiation_jacobian(shortwave: float, longwave_net: float, fapar: float,
+                            albedo_bg: float, tl: float) -> tuple[float, ...]:
+    """Outputs of :func:`net_radiation`, then d(rn_canopy, rn_soil, ground_heat)/d(fapar,
+    albedo_bg, tl) row by row (a_v = 0.8 fapar needs no entry)."""
+    rn_canopy, rn_soil, ground_heat, a_v = net_radiation(shortwave, longwave_net, fapar,
+                                                         albedo_bg, tl)
+    a_s_fapar = albedo_bg - 0.95
+    a_s_albedo = fapar - 1.0
+    g_fapar = G_SOIL_FRACTION * (0.8 + a_s_fapar) * shortwave
+    g_albedo = G_SOIL_FRACTION * a_s_albedo * shortwave
+    available = longwave_net - ground_heat
+    return (rn_canopy, rn_soil, ground_heat, a_v,
+            -(1.0 - tl) * g_fapar + 0.8 * shortwave, -(1.0 - tl) * g_albedo, -available,
+            -tl * g_fapar + a_s_fapar * shortwave, -tl * g_albedo + a_s_albedo * shortwave,
+            available,
+            g_fapar, g_albedo)
+
+
+@kernel
+def net_radiation_tl(shortwave: float, longwave_net: float, fapar: float, albedo_bg: float,
+                     tl: float, fapar_d: "float[:]", albedo_bg_d: "float[:]",
+                     tl_d: "float[:]", rn_canopy_d: "float[:]", rn_soil_d: "float[:]",
+                     ground_heat_d: "float[:]",
+                     a_v_d: "float[:]") -> tuple[float, float, float, float]:
+    """Tangent-linear of :func:`net_radiation`.
+
+    Active inputs: FAPAR, background albedo and long-wave transmissivity (all depend on the
+    state through LAI, snow and soil water); shortwave and net long-wave are forcing.
+
+    Parameters
+    ----------
+    shortwave, longwave_net, fapar, albedo_bg, tl : float
+        Primal inputs [W m-2, W m-2, -, -, -].
+    fapar_d, albedo_bg_d, tl_d : ndarray (k,)
+        Tangents of the active inputs [-].
+    rn_canopy_d, rn_soil_d, ground_heat_d, a_v_d : ndarray (k,)
+        Overwritten with the tangents of the outputs [W m-2, W m-2, W m-2, -].
+
+    Returns
+    -------
+    tuple of float
+        ``net_radiation(...)``: (rn_canopy, rn_soil, ground_heat, a_v).
+    """
+    (rn_canopy, rn_soil, ground_heat, a_v, c_f, c_a, c_t, s_f, s_a, s_t, g_f,
+     g_a) = _net_radiation_jacobian(shortwave, longwave_net, fapar, albedo_bg, tl)
+    for j in range(rn_canopy_d.size):
+        f_d = fapar_d[j]
+        a_d = albedo_bg_d[j]
+        t_d = tl_d[j]
+        rn_canopy_d[j] = c_f * f_d + c_a * a_d + c_t * t_d
+        rn_soil_d[j] = s_f * f_d + s_a * a_d + s_t * t_d
+        ground_heat_d[j] = g_f * f_d + g_a * a_d
+        a_v_d[j] = 0.8 * f_d
+    return rn_canopy, rn_soil, ground_heat, a_v
+
+
+@kernel
+def net_radiation_ad(shortwave: float, longwave_net: float, fapar: float, albedo_bg: float,
+                     tl: float, rn_canopy_b: float, rn_soil_b: float, ground_heat_b: float,
+                     a_v_b: float) -> tuple[float, float, float]:
+    """Adjoint of :func:`net_radiation`: (fapar_b, albedo_bg_b, tl_b) for the adjoints of
+    (rn_canopy, rn_soil, ground_heat, a_v); active inputs as in :func:`net_radiation_tl`."""
+    (_, _, _, _, c_f, c_a, c_t, s_f, s_a, s_t, g_f,
+     g_a) = _net_radiation_jacobian(shortwave, longwave_net, fapar, albedo_bg, tl)
+    return (c_f * rn_canopy_b + s_f * rn_soil_b + g_f * ground_heat_b + 0.8 * a_v_b,
+            c_a * rn_canopy_b + s_a * rn_soil_b + g_a * ground_heat_b,
+            c_t * rn_canopy_b + s_t * rn_soil_b)
+
+
+@kernel
+def _penman_monteith_jacobian(slope: float, gamma: float, rn: float, rho_cp_d_ga: float,
+                              g_a: float, g_c: float, lam: float) -> tuple[float, float, float]:
+    """:func:`penman_monteith` and its partial derivatives (d/d rn, d/d g_c)."""
+    if g_c <= 0.0:
+        denominator = slope + gamma
+        return (slope * rn + rho_cp_d_ga) / denominator / lam, slope / denominator / lam, 0.0
+    denominator = slope + gamma * (1.0 + g_a / g_c)
+    evaporation = (slope * rn + rho_cp_d_ga) / denominator / lam
+    return (evaporation, slope / denominator / lam,
+            evaporation * gamma * g_a / (denominator * g_c * g_c))
+
+
+@kernel
+def penman_monteith_tl(slope: float, gamma: float, rn: float, rho_cp_d_ga: float, g_a: float,
+                       g_c: float, lam: float, rn_d: "float[:]", g_c_d: "float[:]",
+                       evaporation_d: "float[:]") -> float:
+    """Tangent-linear of :func:`penman_monteith`.
+
+    Active inputs: net radiation ``rn`` [W m-2] and surface conductance ``g_c`` [m s-1]
+    (through FAPAR, LAI and photosynthesis); slope, gamma, the aerodynamic term, g_a and
+    lambda depend on forcing and static data only. On the wet-surface branch (g_c <= 0)
+    the result does not depend on ``g_c``.
+
+    Parameters
+    ----------
+    slope, gamma, rn, rho_cp_d_ga, g_a, g_c, lam : float
+        Primal inputs [Pa K-1, Pa K-1, W m-2, W m-2 Pa K-1, m s-1, m s-1, J kg-1].
+    rn_d, g_c_d : ndarray (k,)
+        Tangents of ``rn`` [W m-2] and ``g_c`` [m s-1].
+    evaporation_d : ndarray (k,)
+        Overwritten with the tangents of the evaporation [kg m-2 s-1].
+
+    Returns
+    -------
+    float
+        ``penman_monteith(...)`` [kg m-2 s-1].
+    """
+    evaporation, d_rn, d_g_c = _penman_monteith_jacobian(slope, gamma, rn, rho_cp_d_ga, g_a,
+                                                         g_c, lam)
+    for j in range(evaporation_d.size):
+        evaporation_d[j] = d_rn * rn_d[j] + d_g_c * g_c_d[j]
+    return evaporation
+
+
+@kernel
+def penman_monteith_ad(slope: float, gamma: float, rn: float, rho_cp_d_ga: float, g_a: float,
+                       g_c: float, lam: float, evaporation_b: float) -> tuple[float, float]:
+    """Adjoint of :func:`penman_monteith`: (rn_b, g_c_b) for the evaporation's adjoint."""
+    _, d_rn, d_g_c = _penman_monteith_jacobian(slope, gamma, rn, rho_cp_d_ga, g_a, g_c, lam)
+    return d_rn * evaporation_b, d_g_c * evaporation_b
+
+
+@kernel
+def _water_limitation_jacobian(demand: float, supply: float, available_energy: float,
+                               slope: float, gamma: float, g_a: float, g_c0: float,
+                               lam: float, eta: float) -> tuple[float, ...]:
+    """Outputs of :func:`water_limitation`, then the partial derivatives of transpiration
+    by (demand, supply) and of the factor by (demand, supply, available_energy, g_c0)."""
+    if demand <= 0.0 or available_energy <= 0.0:
+        return 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    e_tr, e_demand, e_supply = mins_partials(demand, supply, eta)
+    x = available_energy / (lam * e_tr) - slope
+    ratio = (x / gamma - 1.0) * g_c0 / g_a
+    bounded, d_bounded, _, _ = maxx_partials(ratio, 1.0, 1e-6)
+    # d factor / d ratio, with factor = 1 / bounded
+    f_ratio = -d_bounded / (bounded * bounded)
+    f_x = f_ratio * g_c0 / (gamma * g_a)
+    f_e = -f_x * available_energy / (lam * e_tr * e_tr)
+    return (e_tr, 1.0 / bounded, e_demand, e_supply, f_e * e_demand, f_e * e_supply,
+            f_x / (lam * e_tr), f_ratio * (x / gamma - 1.0) / g_a)
+
+
+@kernel
+def water_limitation_tl(demand: float, supply: float, available_energy: float, slope: float,
+                        gamma: float, g_a: float, g_c0: float, lam: float, eta: float,
+                        demand_d: "float[:]", supply_d: "float[:]",
+                        available_energy_d: "float[:]", g_c0_d: "float[:]",
+                        transpiration_d: "float[:]",
+                        factor_d: "float[:]") -> tuple[float, float]:
+    """Tangent-linear of :func:`water_limitation`.
+
+    Active inputs: Penman-Monteith demand [kg m-2 s-1], soil supply [kg m-2 s-1],
+    available energy s Rn_c + rho c_p D g_a [W m-2 Pa K-1] and unstressed conductance
+    g_c0 [m s-1]; slope, gamma, g_a, lambda and eta are forcing, static or constant. With
+    no positive demand or energy (night) both outputs are constant.
+
+    Parameters
+    ----------
+    demand, supply, available_energy, slope, gamma, g_a, g_c0, lam, eta : float
+        Primal inputs as in :func:`water_limitation`.
+    demand_d, supply_d, available_energy_d, g_c0_d : ndarray (k,)
+        Tangents of the active inputs.
+    transpiration_d, factor_d : ndarray (k,)
+        Overwritten with the tangents of transpiration [kg m-2 s-1] and of the
+        conductance factor [-].
+
+    Returns
+    -------
+    tuple of float
+        ``water_limitation(...)``: (transpiration, factor).
+    """
+    (e_tr, factor, t_demand, t_supply, f_demand, f_supply, f_energy,
+     f_g_c0) = _water_limitation_jacobian(demand, supply, available_energy, slope, gamma,
+                                          g_a, g_c0, lam, eta)
+    for j in range(transpiration_d.size):
+        d_d = demand_d[j]
+        s_d = supply_d[j]
+        f_d = (f_demand * d_d + f_supply * s_d + f_energy * available_energy_d[j]
+               + f_g_c0 * g_c0_d[j])
+        transpiration_d[j] = t_demand * d_d + t_supply * s_d
+        factor_d[j] = f_d
+    return e_tr, factor
+
+
+@kernel
+def water_limitation_ad(demand: float, supply: float, available_energy: float, slope: float,
+                        gamma: float, g_a: float, g_c0: float, lam: float, eta: float,
+                        transpiration_b: float,
+                        factor_b: float) -> tuple[float, float, float, float]:
+    """Adjoint of :func:`water_limitation`: (demand_b, supply_b, available_energy_b,
+    g_c0_b) for the adjoints of (transpiration, factor)."""
+    (_, _, t_demand, t_supply, f_demand, f_supply, f_energy,
+     f_g_c0) = _water_limitation_jacobian(demand, supply, available_energy, slope, gamma,
+                                          g_a, g_c0, lam, eta)
+    return (t_demand * transpiration_b + f_demand * factor_b,
+            t_supply * transpiration_b + f_supply * factor_b,
+            f_energy * factor_b, f_g_c0 * factor_b)
+
+
+@kernel
+def _canopy_temperature_jacobian(t_air_c: float, longwave_net: float, ground_heat: float,
+                                 a_v: float, tl: float, shortwave: float, latent_flux: float,
+                                 rho_cp_ga: float) -> tuple[float, float, float, float, float]:
+    """:func:`canopy_temperature` and its partial derivatives by (ground_heat, a_v, tl,
+    latent_flux)."""
+    open_fraction = 1.0 - tl
+    bounded = max(open_fraction, 1e-3)
+    excess = (longwave_net - ground_heat + a_v / bounded * shortwave
+              - latent_flux) / rho_cp_ga
+    damped = math.tanh(excess / DT_CANOPY_MAX)
+    # dT/d excess = 1 - tanh^2, per unit of energy flux divided by rho c_p g_a
+    t_flux = (1.0 - damped * damped) / rho_cp_ga
+    t_tl = t_flux * a_v * shortwave / (bounded * bounded) if open_fraction > 1e-3 else 0.0
+    return (t_air_c + DT_CANOPY_MAX * damped, -t_flux, t_flux * shortwave / bounded, t_tl,
+            -t_flux)
+
+
+@kernel
+def canopy_temperature_tl(t_air_c: float, longwave_net: float, ground_heat: float, a_v: float,
+                          tl: float, shortwave: float, latent_flux: float, rho_cp_ga: float,
+                          ground_heat_d: "float[:]", a_v_d: "float[:]", tl_d: "float[:]",
+                          latent_flux_d: "float[:]", t_canopy_d: "float[:]") -> float:
+    """Tangent-linear of :func:`canopy_temperature`.
+
+    Active inputs: ground heat flux [W m-2], canopy absorptivity a_V [-], long-wave
+    transmissivity [-] and latent heat flux [W m-2]; air temperature, net long-wave,
+    shortwave and rho c_p g_a are forcing or static. Where 1 - tl is below its floor of
+    1e-3 (leaf-off) the result does not depend on tl.
+
+    Parameters
+    ----------
+    t_air_c, longwave_net, ground_heat, a_v, tl, shortwave, latent_flux, rho_cp_ga : float
+        Primal inputs [degC, W m-2, W m-2, -, -, W m-2, W m-2, W m-2 K-1].
+    ground_heat_d, a_v_d, tl_d, latent_flux_d : ndarray (k,)
+        Tangents of the active inputs.
+    t_canopy_d : ndarray (k,)
+        Overwritten with the tangents of the canopy temperature [K].
+
+    Returns
+    -------
+    float
+        ``canopy_temperature(...)`` [degC].
+    """
+    t_canopy, t_ground, t_a_v, t_tl, t_latent = _canopy_temperature_jacobian(
+        t_air_c, longwave_net, ground_heat, a_v, tl, shortwave, latent_flux, rho_cp_ga)
+    for j in range(t_canopy_d.size):
+        t_canopy_d[j] = (t_ground * ground_heat_d[j] + t_a_v * a_v_d[j] + t_tl * tl_d[j]
+                         + t_latent * latent_flux_d[j])
+    return t_canopy
+
+
+@kernel
+def canopy_temperature_ad(t_air_c: float, longwave_net: float, ground_heat: float,
+                          a_v: float, tl: float, shortwave: float, latent_flux: float,
+                          rho_cp_ga: float,
+                          t_canopy_b: float) -> tuple[float, float, float, float]:
+    """Adjoint of :func:`canopy_temperature`: (ground_heat_b, a_v_b, tl_b, latent_flux_b)
+    for the canopy temperature's adjoint."""
+    _, t_ground, t_a_v, t_tl, t_latent = _canopy_temperature_jacobian(
+        t_air_c, longwave_net, ground_heat, a_v, tl, shortwave, latent_flux, rho_cp_ga)
+    return (t_ground * t_canopy_b, t_a_v * t_canopy_b, t_tl * t_canopy_b,
+            t_latent * t_canopy_b)

@@ -67,6 +67,7 @@ from tccas.model.layout import (
     D_ELECTRON_TRANSPORT_1,
     D_ELECTRON_TRANSPORT_2,
     D_ELECTRON_TRANSPORT_3,
+    D_F_DIR,
     D_FAPAR,
     D_FPASM,
     D_GPP,
@@ -382,6 +383,7 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
     diag[D_ELECTRON_TRANSPORT_3] = j_layer_3
     diag[D_FAPAR] = fapar
     diag[D_MU] = mu
+    diag[D_F_DIR] = f_dir
     diag[D_ALBEDO_BG] = albedo_bg
     diag[D_T_AIR] = t_c
     diag[D_SOIL_WATER_INDEX] = w_root / root_capacity

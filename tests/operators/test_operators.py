@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tccas.model.verification import dot_product_test, random_directions, taylor_test
-from tccas.operators.fapar import fapar_tip, fapar_tip_ad, fapar_tip_tl
+from tccas.operators.fapar import (
+    fapar_tip,
+    fapar_tip_ad,
+    fapar_tip_tl,
+)
 from tccas.operators.insitu import (
     above_ground_biomass,
     flux_to_umol,

@@ -1,0 +1,359 @@
+"""Tangent-linear and adjoint of the DALEC2 kernels (model/kernels/dalec.py).
+
+Each kernel, seen as a map of its active inputs, passes a Taylor test along a random
+direction and along every input, a dot-product test, and gives for k directions at once
+what k single directions give; hypothesis draws every PFT's priors, leaf-off and full
+canopies, night (no GPP), negative NPP, frozen and warm air, and days at the onset and
+fall pulses and between them. The helpers are those of test_derivatives_smooth.
+"""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tccas.model.kernels.dalec import (
+    _offset,
+    _offset_ad,
+    _offset_tl,
+    carbon_step,
+    carbon_step_ad,
+    carbon_step_tl,
+    discrete_loss,
+    discrete_loss_ad,
+    discrete_loss_tl,
+    loss_factor,
+    loss_factor_ad,
+    loss_factor_tl,
+    phenology_constants,
+    phenology_constants_ad,
+    phenology_constants_tl,
+    phenology_pulse,
+    phenology_pulse_ad,
+    phenology_pulse_tl,
+)
+from tccas.model.layout import (
+    CARBON_STATES,
+    N_DERIVED,
+    N_STATE,
+    V_FALL_OFFSET,
+    V_FALL_PEAK,
+    V_FALL_WIDTH,
+    V_ONSET_OFFSET,
+    V_ONSET_PEAK,
+    V_ONSET_WIDTH,
+    V_ROOT_LOSS,
+    V_WOOD_LOSS,
+)
+from tccas.model.parameters import (
+    N_PARAMETER,
+    P_C_LABILE_INIT,
+    P_CLSPAN,
+    P_CR_FALL,
+    P_CR_ONSET,
+    P_D_FALL,
+    P_D_ONSET,
+    P_F_FOL,
+    P_F_LAB,
+    P_F_ROO,
+    P_TEMP_SENSITIVITY,
+    P_THETA_LIT,
+    P_THETA_MIN,
+    P_THETA_ROO,
+    P_THETA_SOM,
+    P_THETA_WOO,
+    PFTS,
+    prior_table,
+)
+from tccas.model.verification import dot_product_test, taylor_test
+
+DT = 1.0 / 24.0
+
+SEEDS = st.integers(0, 2**32 - 1)
+# dot products whose terms cancel by more than this factor are redrawn: rounding, not the
+# adjoint, would decide a 1e-12 comparison of such sums
+MAX_CANCELLATION = 1e3
+
+
+def kernel_maps(primal, tangent_linear, adjoint, args, active):
+    """The kernel ``primal(*args)`` as maps of its active arguments (positions ``active``):
+    ``function(x) -> y``, ``tangent(x, dx) -> dy`` (dx of shape (n,) or (n, k)) and
+    ``adjoint(x, y_b) -> x_b``."""
+
+    def inputs(x):
+        values = list(args)
+        for position, value in zip(active, x, strict=True):
+            values[position] = float(value)
+        return values
+
+    def function(x):
+        return np.atleast_1d(np.asarray(primal(*inputs(x)), dtype=np.float64))
+
+    def tangent(x, dx):
+        dx = np.asarray(dx, dtype=np.float64)
+        directions = np.ascontiguousarray(dx.reshape(len(active), -1))
+        out = np.empty((function(x).size, directions.shape[1]))
+        value = tangent_linear(*inputs(x), *directions, *out)
+        # the primal that the tangent-linear returns: the same up to fused multiply-adds,
+        # whose rounding exp(-x) amplifies x-fold
+        np.testing.assert_allclose(np.atleast_1d(value), function(x), rtol=1e-12, atol=0.0)
+        return out[:, 0] if dx.ndim == 1 else out
+
+    def adjoint_map(x, y_b):
+        return np.atleast_1d(np.asarray(adjoint(*inputs(x), *y_b), dtype=np.float64))
+
+    return function, tangent, adjoint_map
+
+
+def assert_taylor(function, tangent, x, direction):
+    """Taylor test along ``direction``, where finite differences can resolve it.
+
+    A quartic fitted to the function at 13 irregularly spaced points within 1e-2
+    direction of x (regular steps from round inputs can round alike and hide the noise)
+    gives its rounding noise (the residual, or the rounding of the value if larger) and a
+    finite-difference slope. A direction whose effect, by the tangent or by that slope, is
+    under 1e10 times the noise is left to the dot-product test (central differences at
+    h = 1e-3 would have a rounding error above 1e-7 there). Otherwise the best
+    central-difference agreement must be below 1e-6, and the remainder must fall like h^2
+    or stay within the noise and 1e-6 of the first-order term at every step (a map nearly
+    linear along the direction).
+    """
+    offsets = np.sin(np.arange(13.0))
+    line = np.array([function(x + 1e-2 * t * direction) for t in offsets])
+    basis = np.vander(offsets, 5)
+    coefficients = np.linalg.lstsq(basis, line, rcond=None)[0]
+    noise = max(np.finfo(float).eps * np.linalg.norm(line[0]),
+                np.linalg.norm(line - basis @ coefficients, axis=1).max())
+    jdx = np.linalg.norm(tangent(x, direction))
+    if max(jdx, np.linalg.norm(coefficients[3]) / 1e-2) <= 1e10 * noise:
+        return
+    result = taylor_test(function, tangent, x, direction)
+    assert result.passed, (x, direction, result.relative_errors)
+    nearly_linear = np.all(result.remainders <= 1e4 * noise + 1e-6 * result.steps * jdx)
+    assert result.second_order or nearly_linear, result.remainders
+
+
+def check_derivatives(function, tangent, adjoint, x, scale, seed):
+    """Taylor tests (a random direction and every input), the dot-product test, and k
+    directions at once, for maps of the form of :func:`kernel_maps` at ``x``.
+
+    ``scale`` is the size of the perturbation of each input: small enough to keep the
+    Taylor steps inside the input's domain and on its branch; 0 leaves an input
+    unperturbed in the Taylor tests (an empty store, whose tangent is 0 in the model).
+    The Taylor tests weight each output by its size (up to a factor 1e6), so that a small
+    output counts as much as a large one.
+    """
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), x.shape)
+    y = function(x)
+    largest = np.abs(y).max()
+    floor = max(1e-6 * largest, np.finfo(float).tiny)
+    weight = largest / np.maximum(np.abs(y), floor) if largest > 0.0 else 1.0
+
+    def weighted_function(x):
+        return function(x) * weight
+
+    def weighted_tangent(x, dx):
+        return tangent(x, dx) * weight
+
+    rng = np.random.default_rng(seed)
+    assert_taylor(weighted_function, weighted_tangent, x, rng.standard_normal(x.size) * scale)
+    for i in np.flatnonzero(scale):
+        assert_taylor(weighted_function, weighted_tangent, x, np.eye(x.size)[i] * scale[i])
+
+    dot_scale = np.where(scale > 0.0, scale, 1.0)
+    columns = tangent(x, np.diag(dot_scale))
+    dx = rng.standard_normal(x.size)
+    dy = rng.standard_normal(y.size)
+    while abs(dy @ columns @ dx) * MAX_CANCELLATION < np.abs(dy) @ np.abs(columns) @ np.abs(dx):
+        dx = rng.standard_normal(x.size)
+        dy = rng.standard_normal(y.size)
+    dot = dot_product_test(tangent, adjoint, x, dx * dot_scale, dy)
+    assert dot.passed, dot
+
+    block = rng.standard_normal((x.size, 3)) * dot_scale[:, None]
+    together = tangent(x, block)
+    for j in range(block.shape[1]):
+        np.testing.assert_allclose(together[:, j], tangent(x, block[:, j]), rtol=1e-14,
+                                   atol=0.0)
+
+
+def check_kernel(primal, tangent_linear, adjoint, args, active, scale, seed):
+    """:func:`check_derivatives` for the kernel ``primal(*args)`` and its ``_tl``/``_ad``
+    pair over the arguments at positions ``active``."""
+    x = np.array([float(args[i]) for i in active])
+    check_derivatives(*kernel_maps(primal, tangent_linear, adjoint, args, active), x, scale,
+                      seed)
+
+
+LIFESPANS = st.one_of(st.just(1.001), st.floats(1.002, 1.2), st.floats(1.2, 8.0))
+
+
+# --- phenology constants and pulses: the labile release (lifespan 1.001), deciduous and
+# evergreen lifespans, short and long pulses, days at the peaks and far from them
+
+@settings(max_examples=60, deadline=None)
+@given(lifespan=LIFESPANS, width=st.floats(5.0, 110.0), seed=SEEDS)
+def test_offset_derivatives(lifespan, width, seed):
+    check_kernel(_offset, _offset_tl, _offset_ad, (lifespan, width), (0, 1),
+                 (0.01 * (lifespan - 1.0), 0.01 * width), seed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lifespan=LIFESPANS, duration=st.floats(5.0, 150.0), seed=SEEDS)
+def test_phenology_constants_derivatives(lifespan, duration, seed):
+    check_kernel(phenology_constants, phenology_constants_tl, phenology_constants_ad,
+                 (lifespan, duration), (0, 1), (0.01 * (lifespan - 1.0), 0.01 * duration),
+                 seed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(centre=st.floats(1.0, 365.0), distance=st.one_of(st.floats(-30.0, 30.0),
+                                                        st.floats(-365.0, 365.0)),
+       lifespan=LIFESPANS, duration=st.floats(5.0, 150.0), seed=SEEDS)
+def test_phenology_pulse_derivatives(centre, distance, lifespan, duration, seed):
+    width, offset, peak = phenology_constants(lifespan, duration)
+    args = (centre - offset + distance, centre, width, offset, peak)
+    check_kernel(phenology_pulse, phenology_pulse_tl, phenology_pulse_ad, args, (1, 2, 3, 4),
+                 (0.5, 0.01 * width, 0.5, 0.01 * peak), seed)
+
+
+# --- discrete exponential loss: slow to fast rates, empty to large pools
+
+@settings(max_examples=60, deadline=None)
+@given(rate=st.one_of(st.floats(1e-7, 1e-3), st.floats(1e-3, 0.95)), seed=SEEDS)
+def test_loss_factor_derivatives(rate, seed):
+    check_kernel(loss_factor, loss_factor_tl, loss_factor_ad, (rate, DT), (0,), 0.01 * rate,
+                 seed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pool=st.one_of(st.just(0.0), st.floats(1e-3, 1.0), st.floats(1.0, 5e4)),
+       rate=st.one_of(st.floats(1e-7, 1e-3), st.floats(1e-3, 0.95)), seed=SEEDS)
+def test_discrete_loss_derivatives(pool, rate, seed):
+    # linear in the pool, so an empty pool is perturbed too
+    check_kernel(discrete_loss, discrete_loss_tl, discrete_loss_ad, (pool, rate, DT), (0, 1),
+                 (0.01 * pool + 1e-3, 0.01 * rate), seed)
+
+
+# --- carbon step
+
+ACTIVE_PARAMS = (P_F_FOL, P_F_LAB, P_F_ROO, P_D_ONSET, P_D_FALL, P_THETA_LIT, P_THETA_SOM,
+                 P_THETA_MIN, P_TEMP_SENSITIVITY)
+ACTIVE_DERIVED = (V_ONSET_WIDTH, V_ONSET_OFFSET, V_ONSET_PEAK, V_FALL_WIDTH, V_FALL_OFFSET,
+                  V_FALL_PEAK, V_WOOD_LOSS, V_ROOT_LOSS)
+POOLS = np.array(CARBON_STATES)
+N_POOL = POOLS.size
+N_ACTIVE = N_POOL + len(ACTIVE_PARAMS) + len(ACTIVE_DERIVED) + 2
+
+
+def dalec_derived(params):
+    """The derived constants of carbon_step (as tile_hour.tile_constants fills them)."""
+    derived = np.zeros(N_DERIVED)
+    derived[[V_ONSET_WIDTH, V_ONSET_OFFSET, V_ONSET_PEAK]] = phenology_constants(
+        1.001, params[P_CR_ONSET])
+    derived[[V_FALL_WIDTH, V_FALL_OFFSET, V_FALL_PEAK]] = phenology_constants(
+        params[P_CLSPAN], params[P_CR_FALL])
+    derived[V_WOOD_LOSS] = loss_factor(params[P_THETA_WOO], DT)
+    derived[V_ROOT_LOSS] = loss_factor(params[P_THETA_ROO], DT)
+    return derived
+
+
+def carbon_maps(state, params, derived, t_air_c, day_of_year):
+    """carbon_step as maps of x = (pools, active parameters, active derived constants, GPP,
+    Ra) -> (pools after the step, Rh), in the form of :func:`kernel_maps`."""
+
+    def unpack(x):
+        state_x, params_x, derived_x = state.copy(), params.copy(), derived.copy()
+        state_x[POOLS] = x[:N_POOL]
+        params_x[list(ACTIVE_PARAMS)] = x[N_POOL:N_POOL + len(ACTIVE_PARAMS)]
+        derived_x[list(ACTIVE_DERIVED)] = x[N_POOL + len(ACTIVE_PARAMS):-2]
+        return state_x, params_x, derived_x, x[-2], x[-1]
+
+    def function(x):
+        state_x, params_x, derived_x, gpp, ra = unpack(x)
+        rh = carbon_step(state_x, params_x, derived_x, gpp, ra, t_air_c, day_of_year, DT)
+        return np.append(state_x[POOLS], rh)
+
+    def tangent(x, dx):
+        dx = np.asarray(dx, dtype=np.float64)
+        directions = dx.reshape(N_ACTIVE, -1)
+        k = directions.shape[1]
+        state_x, params_x, derived_x, gpp, ra = unpack(x)
+        state_d, params_d, derived_d = (np.zeros((N_STATE, k)), np.zeros((N_PARAMETER, k)),
+                                        np.zeros((N_DERIVED, k)))
+        state_d[POOLS] = directions[:N_POOL]
+        params_d[list(ACTIVE_PARAMS)] = directions[N_POOL:N_POOL + len(ACTIVE_PARAMS)]
+        derived_d[list(ACTIVE_DERIVED)] = directions[N_POOL + len(ACTIVE_PARAMS):-2]
+        rh_d = np.empty(k)
+        rh = carbon_step_tl(state_x, state_d, params_x, params_d, derived_x, derived_d, gpp,
+                            np.ascontiguousarray(directions[-2]), ra,
+                            np.ascontiguousarray(directions[-1]), t_air_c, day_of_year, DT,
+                            rh_d)
+        np.testing.assert_allclose(np.append(state_x[POOLS], rh), function(x), rtol=1e-12,
+                                   atol=0.0)
+        out = np.vstack([state_d[POOLS], rh_d])
+        return out[:, 0] if dx.ndim == 1 else out
+
+    def adjoint(x, y_b):
+        state_x, params_x, derived_x, gpp, ra = unpack(x)
+        before = state_x.copy()
+        state_b = np.zeros(N_STATE)
+        state_b[POOLS] = y_b[:N_POOL]
+        params_b, derived_b = np.zeros(N_PARAMETER), np.zeros(N_DERIVED)
+        gpp_b, ra_b = carbon_step_ad(state_x, params_x, derived_x, gpp, ra, t_air_c,
+                                     day_of_year, DT, state_b, params_b, derived_b, y_b[-1])
+        np.testing.assert_array_equal(state_x, before)
+        return np.concatenate([state_b[POOLS], params_b[list(ACTIVE_PARAMS)],
+                               derived_b[list(ACTIVE_DERIVED)], [gpp_b, ra_b]])
+
+    return function, tangent, adjoint
+
+
+@st.composite
+def carbon_cases(draw):
+    """A PFT's priors (fractions and rates varied), pools from leaf-off to 3 x the prior
+    initial values, GPP from night to noon with Ra above it at times (negative NPP), air
+    from frozen to hot, days around the onset and fall pulses or anywhere."""
+    pft = draw(st.sampled_from(PFTS))
+    params = prior_table([pft.code])[0]
+    for index in (P_F_FOL, P_F_LAB, P_F_ROO, P_THETA_LIT, P_THETA_SOM, P_THETA_MIN):
+        params[index] = min(params[index] * draw(st.floats(0.5, 1.5)), 0.95)
+    pools = params[P_C_LABILE_INIT:P_C_LABILE_INIT + N_POOL] * np.array(
+        draw(st.lists(st.floats(0.01, 3.0), min_size=N_POOL, max_size=N_POOL)))
+    state = np.zeros(N_STATE)
+    state[POOLS] = pools
+    if draw(st.booleans()):
+        state[CARBON_STATES[1]] = draw(st.floats(1e-3, 0.1))  # leaf-off
+    gpp = draw(st.one_of(st.just(0.0), st.floats(0.01, 30.0)))
+    ra = draw(st.floats(0.01, 10.0))
+    t_air_c = draw(st.floats(-35.0, 40.0))
+    centre = draw(st.sampled_from([params[P_D_ONSET], params[P_D_FALL]]))
+    day = draw(st.one_of(st.floats(centre - 20.0, centre + 20.0), st.floats(1.0, 366.0)))
+    return state, params, dalec_derived(params), gpp, ra, t_air_c, day % 365.25
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=carbon_cases(), seed=SEEDS)
+def test_carbon_step_derivatives(case, seed):
+    state, params, derived, gpp, ra, t_air_c, day = case
+    x = np.concatenate([state[POOLS], params[list(ACTIVE_PARAMS)],
+                        derived[list(ACTIVE_DERIVED)], [gpp, ra]])
+    scale = 0.01 * np.abs(x)
+    # days [d] by half a day; GPP also at night, where it is 0
+    for index in (P_D_ONSET, P_D_FALL):
+        scale[N_POOL + ACTIVE_PARAMS.index(index)] = 0.5
+    for index in (V_ONSET_OFFSET, V_FALL_OFFSET):
+        scale[N_POOL + len(ACTIVE_PARAMS) + ACTIVE_DERIVED.index(index)] = 0.5
+    scale[-2] += 0.01
+    check_derivatives(*carbon_maps(state, params, derived, t_air_c, day), x, scale, seed)
+
+
+def test_carbon_step_tl_leaves_other_state_and_tangent_rows_alone():
+    params = prior_table([PFTS[4].code])[0]
+    state = np.arange(1.0, N_STATE + 1.0) * 10.0
+    state_d = np.ones((N_STATE, 2))
+    others = np.setdiff1d(np.arange(N_STATE), POOLS)
+    carbon_step_tl(state, state_d, params, np.ones((N_PARAMETER, 2)), dalec_derived(params),
+                   np.ones((N_DERIVED, 2)), 5.0, np.ones(2), 1.0, np.ones(2), 10.0, 150.0, DT,
+                   np.empty(2))
+    np.testing.assert_array_equal(state[others], (others + 1.0) * 10.0)
+    np.testing.assert_array_equal(state_d[others], 1.0)
