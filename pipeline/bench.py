@@ -8,6 +8,9 @@ memory of the process [MB].
 footprint: seconds to weight 20,000 TROPOMI pixels on the 0.25 degree and 100 m grids of a
 500 x 500 km region and 300 SMOS ellipses on the 100 m grid (aggregated to tiles), and the
 peak memory increase of the SMOS case [MB].
+
+derivatives: cost of the tangent-linear run per direction relative to a forward run when
+56 directions (the TCCAS control length for two PFTs) run together.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tccas.catalog.sites import get_site
 from tccas.catalog.weather import site_forcing
 from tccas.model.driver import SpinUp, run_forward
 from tccas.model.parameters import prior_table
+from tccas.model.tangent import run_tangent
 from tccas.model.tiles import make_tiles
 
 N_TILE = 1000
@@ -56,6 +60,35 @@ def forward_benchmark(n_tile: int = N_TILE, repeats: int = 3) -> dict[str, float
     }
 
 
+def derivative_benchmark(n_tile: int = 100, n_direction: int = 56) -> dict[str, float]:
+    """Cost of the tangent-linear run per direction relative to a forward run, with
+    ``n_direction`` directions carried together (one core, one year, best of 2)."""
+    site = get_site("majadas")
+    forcing = site_forcing(site, "2015-01-01", "2015-12-31", seed=0)
+    pfts = [BENCH_PFTS[i % len(BENCH_PFTS)] for i in range(n_tile)]
+    tiles = make_tiles(pfts, [1.0 / len(BENCH_PFTS)] * n_tile, site.latitude, site.longitude,
+                       site.soil, cell=np.arange(n_tile) // len(BENCH_PFTS))
+    parameters = prior_table(tiles.pft)
+    directions = np.random.default_rng(0).standard_normal(
+        (n_tile, parameters.shape[1], n_direction)) * parameters[:, :, None] * 0.01
+    no_spinup = SpinUp(years=0, cycles=0)
+
+    def best(run: Callable[[], object]) -> float:
+        run()
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    forward = best(lambda: run_forward(tiles, parameters, forcing, no_spinup, threads=1))
+    tangent = best(lambda: run_tangent(tiles, parameters, forcing, directions, no_spinup,
+                                       threads=1))
+    return {"tangent_direction_over_forward": tangent / n_direction / forward,
+            "tangent_seconds_56_directions_100_tiles_1_year": tangent}
+
+
 def footprint_benchmark() -> dict[str, float]:
     """TROPOMI and SMOS footprint weights around Majadas (``tccas.pipeline.bench_footprint``)."""
     from tccas.pipeline.bench_footprint import footprint_benchmarks
@@ -64,7 +97,8 @@ def footprint_benchmark() -> dict[str, float]:
 
 
 def suites() -> dict[str, Callable[[], dict[str, float]]]:
-    return {"forward": forward_benchmark, "footprint": footprint_benchmark}
+    return {"forward": forward_benchmark, "derivatives": derivative_benchmark,
+            "footprint": footprint_benchmark}
 
 
 def run_benchmarks(selected: list[str] | None = None) -> dict[str, float]:
