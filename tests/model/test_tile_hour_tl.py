@@ -8,11 +8,12 @@ import pytest
 from tccas.model.driver import SpinUp, hourly_calendar, initial_state, run_forward
 from tccas.model.kernels.astronomy import solar_calendar
 from tccas.model.kernels.tile_hour import tile_constants, tile_hour
+from tccas.model.kernels.tile_hour_ad import N_TAPE, tile_constants_ad, tile_hour_ad
 from tccas.model.kernels.tile_hour_tl import N_WORK, tile_constants_tl, tile_hour_tl
 from tccas.model.layout import D_GPP, D_NEE, D_TRANSPIRATION, N_DERIVED, N_DIAG, N_STATE
 from tccas.model.parameters import PARAMETER_NAMES, prior_table
 from tccas.model.tiles import make_tiles
-from tccas.model.verification import random_directions, taylor_test
+from tccas.model.verification import dot_product_test, random_directions, taylor_test
 from tccas.pipeline.simulate import site_simulation
 
 ACCUMULATED = [D_GPP, D_NEE, D_TRANSPIRATION]
@@ -118,3 +119,39 @@ def test_many_directions_equal_single_directions():
     for k in range(5):
         np.testing.assert_allclose(run.tangent(run.x0, directions[:, k]), many[:, k],
                                    rtol=1e-13, atol=1e-300)
+
+
+def adjoint_of_run(run, x, y_bar):
+    """Adjoint of ``HourlyRun.function``: store the state before every hour, then reverse."""
+    state, params = x[:N_STATE].copy(), x[N_STATE:].copy()
+    derived = np.empty(N_DERIVED)
+    tile_constants(params, run.static, derived)
+    diag = np.empty(N_DIAG)
+    states = np.empty((run.forcing.n_hour, N_STATE))
+    for h in range(run.forcing.n_hour):
+        states[h] = state
+        tile_hour(state, params, run.static, derived, *run.forcing_at(h), diag)
+    state_b = y_bar[:N_STATE].copy()
+    diag_b = np.zeros(N_DIAG)
+    diag_b[ACCUMULATED] = y_bar[N_STATE:]
+    params_b = np.zeros(params.size)
+    derived_b = np.zeros(N_DERIVED)
+    tape = np.empty(N_TAPE)
+    for h in range(run.forcing.n_hour - 1, -1, -1):
+        tile_hour_ad(states[h], params, run.static, derived, *run.forcing_at(h), state_b,
+                     params_b, derived_b, diag_b, tape)
+    tile_constants_ad(params, run.static, derived_b, params_b)
+    return np.concatenate([state_b, params_b])
+
+
+@pytest.mark.parametrize(("site", "start", "end", "tile"), CASES)
+def test_tile_hour_adjoint_dot_product(site, start, end, tile):
+    simulation = site_simulation(site, start, end)
+    run = HourlyRun(simulation.tiles, simulation.parameters, simulation.forcing, tile)
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    print(f"seed {seed}")
+    dx = perturbation(run, seed)
+    (dy,) = random_directions(seed + 1, (N_STATE + len(ACCUMULATED),))
+    dot = dot_product_test(run.tangent, lambda x, yb: adjoint_of_run(run, x, yb), run.x0,
+                           dx, dy)
+    assert dot.relative_error < 1e-12, (seed, dot)
