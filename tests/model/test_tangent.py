@@ -59,7 +59,7 @@ def test_three_year_run_tangent_matches_finite_differences(site):
     taylor = taylor_test(function, tangent, x, relative_direction(simulation.parameters,
                                                                   seed).ravel(),
                          steps=np.logspace(-3, -8, 11))
-    assert taylor.min_relative_error < 1e-6, (seed, taylor.relative_errors)
+    assert taylor.passed, (seed, taylor.relative_errors, taylor.remainders)
 
 
 def test_k_directions_equal_single_runs():

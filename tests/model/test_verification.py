@@ -38,6 +38,22 @@ def test_wrong_derivatives_fail():
     assert not dot.passed
 
 
+def test_a_tangent_wrong_by_1e5_fails_on_the_remainder():
+    """Whatever the step grid, a 1e-5 relative error keeps a first-order remainder."""
+    x, dx = random_directions(5, (4,), (4,))
+    for grid in (np.logspace(-1, -9, 17), np.logspace(-2, -8, 13), np.logspace(-1, -7, 25)):
+        taylor = taylor_test(function, lambda x, dx: (1 + 1e-5) * tangent(x, dx), x, dx,
+                             steps=grid)
+        assert not taylor.second_order and not taylor.passed
+
+
+def test_linear_map_is_second_order():
+    matrix = np.arange(12.0).reshape(3, 4)
+    taylor = taylor_test(lambda x: matrix @ x, lambda x, dx: matrix @ dx, np.ones(4),
+                         np.arange(4.0))
+    assert taylor.passed
+
+
 def test_random_directions_are_seeded():
     a = random_directions(11, (5,), (2, 3))
     b = random_directions(11, (5,), (2, 3))

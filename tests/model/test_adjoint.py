@@ -1,0 +1,94 @@
+"""Block adjoint driver: dot-product tests against the tangent driver over multi-year runs
+(spin-up cycles, daily outputs of every kind, snapshots and the final state), and the
+gradient of a scalar against finite differences."""
+
+import numpy as np
+import pytest
+
+from tccas.model.adjoint import run_adjoint
+from tccas.model.driver import Samples, SpinUp, run_forward
+from tccas.model.errors import TccasInputError
+from tccas.model.layout import N_SNAPSHOT, N_STATE
+from tccas.model.outputs import OUTPUT_INDEX
+from tccas.model.parameters import N_PARAMETER, PARAMETER_NAMES
+from tccas.model.tangent import run_tangent
+from tccas.model.verification import dot_product_test, random_directions
+from tccas.operators.streams import overpass_hours
+from tccas.pipeline.simulate import site_simulation
+
+OUTPUTS = ("gpp", "nee", "et", "fapar", "lai", "c_wood", "snow_water", "runoff")
+
+
+def maps(simulation, spinup, samples):
+    tiles, forcing = simulation.tiles, simulation.forcing
+    n_day = forcing.n_hour // 24
+    n_sample = samples.hours.size
+    sizes = (tiles.n_tile * N_STATE, tiles.n_tile * n_day * len(OUTPUTS),
+             n_sample * N_SNAPSHOT)
+
+    def tangent(x, dx):
+        result = run_tangent(tiles, x.reshape(-1, N_PARAMETER), forcing,
+                             dx.reshape(-1, N_PARAMETER, 1), spinup, samples=samples,
+                             outputs=OUTPUTS)
+        return np.concatenate([result.final_state_d[..., 0].ravel(),
+                               result.daily_d[..., 0].ravel(),
+                               result.snapshots_d[..., 0].ravel()])
+
+    def adjoint(x, y_bar):
+        final_b, daily_b, snapshots_b = np.split(y_bar, np.cumsum(sizes)[:2])
+        result = run_adjoint(tiles, x.reshape(-1, N_PARAMETER), forcing, spinup,
+                             samples=samples, outputs=OUTPUTS,
+                             daily_b=daily_b.reshape(tiles.n_tile, n_day, len(OUTPUTS)),
+                             snapshots_b=snapshots_b.reshape(n_sample, N_SNAPSHOT),
+                             final_state_b=final_b.reshape(tiles.n_tile, N_STATE))
+        return result.parameters_b.ravel()
+
+    return tangent, adjoint, sum(sizes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("site", ["majadas", "sodankyla"])
+def test_three_year_dot_product(site):
+    simulation = site_simulation(site, "2015-01-01", "2017-12-31")
+    lon = float(simulation.tiles.static[0, 1])
+    samples = Samples.same_for_all(simulation.tiles.n_tile,
+                                   overpass_hours(lon, 13.5, 1096)[::7])
+    tangent, adjoint, n_out = maps(simulation, SpinUp(years=1, cycles=2), samples)
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    print(f"seed {seed}")
+    dx, dy = random_directions(seed, (simulation.parameters.size,), (n_out,))
+    dx *= np.abs(simulation.parameters.ravel()) * 0.01
+    dot = dot_product_test(tangent, adjoint, simulation.parameters.ravel(), dx, dy)
+    assert dot.relative_error < 1e-12, (seed, dot)
+
+
+def test_gradient_of_annual_gpp_matches_finite_differences():
+    simulation = site_simulation("majadas", "2015-01-01", "2015-12-31")
+    spinup = SpinUp(years=0, cycles=0)
+    n_day = 365
+    weights = np.zeros((2, n_day, 1))
+    weights[1] = 1.0  # annual GPP of the grass tile
+    gradient = run_adjoint(simulation.tiles, simulation.parameters, simulation.forcing,
+                           spinup, outputs=("gpp",), daily_b=weights).parameters_b
+
+    def annual_gpp(parameters):
+        result = run_forward(simulation.tiles, parameters, simulation.forcing, spinup)
+        return result.daily[1, :, OUTPUT_INDEX["gpp"]].sum()
+
+    for name in ("vcmax25", "lma", "f_fol", "c_foliage_init", "water_capacity_factor"):
+        column = PARAMETER_NAMES.index(name)
+        step = 1e-5 * simulation.parameters[1, column]
+        plus = simulation.parameters.copy()
+        minus = simulation.parameters.copy()
+        plus[1, column] += step
+        minus[1, column] -= step
+        difference = (annual_gpp(plus) - annual_gpp(minus)) / (2 * step)
+        assert gradient[1, column] == pytest.approx(difference, rel=1e-5), name
+    assert np.all(gradient[0] == 0.0)  # the tree tile does not touch grass GPP
+
+
+def test_seed_shapes_are_checked():
+    simulation = site_simulation("majadas", "2015-01-01", "2015-01-02")
+    with pytest.raises(TccasInputError, match="daily_b has shape"):
+        run_adjoint(simulation.tiles, simulation.parameters, simulation.forcing,
+                    outputs=("gpp",), daily_b=np.zeros((2, 3, 1)))
