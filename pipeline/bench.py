@@ -23,6 +23,7 @@ import numpy as np
 
 from tccas.catalog.sites import get_site
 from tccas.catalog.weather import site_forcing
+from tccas.model.adjoint import run_adjoint
 from tccas.model.driver import SpinUp, run_forward
 from tccas.model.parameters import prior_table
 from tccas.model.tangent import run_tangent
@@ -85,8 +86,29 @@ def derivative_benchmark(n_tile: int = 100, n_direction: int = 56) -> dict[str, 
     forward = best(lambda: run_forward(tiles, parameters, forcing, no_spinup, threads=1))
     tangent = best(lambda: run_tangent(tiles, parameters, forcing, directions, no_spinup,
                                        threads=1))
+    n_day = forcing.n_hour // 24
+    seeds = np.ones((n_tile, n_day, 2))
+    adjoint = best(lambda: run_adjoint(tiles, parameters, forcing, no_spinup,
+                                       outputs=("gpp", "nee"), daily_b=seeds, threads=1))
     return {"tangent_direction_over_forward": tangent / n_direction / forward,
-            "tangent_seconds_56_directions_100_tiles_1_year": tangent}
+            "tangent_seconds_56_directions_100_tiles_1_year": tangent,
+            "adjoint_over_forward": adjoint / forward,
+            "adjoint_peak_memory_mb": adjoint_memory_benchmark()}
+
+
+def adjoint_memory_benchmark(n_tile: int = 1000) -> float:
+    """Peak resident memory [MB] of the process after the adjoint of 1000 tiles over 7
+    years (2015-2021, two-year spin-up recycled once): interpreter, libraries, compiled
+    kernels, forcing, seeds (1000 x 2557 daily values) and the per-tile checkpoints."""
+    site = get_site("majadas")
+    forcing = site_forcing(site, "2015-01-01", "2021-12-31", seed=0)
+    pfts = [BENCH_PFTS[i % len(BENCH_PFTS)] for i in range(n_tile)]
+    tiles = make_tiles(pfts, [1.0 / len(BENCH_PFTS)] * n_tile, site.latitude, site.longitude,
+                       site.soil, cell=np.arange(n_tile) // len(BENCH_PFTS))
+    parameters = prior_table(tiles.pft)
+    seeds = np.ones((n_tile, forcing.n_hour // 24, 1))
+    run_adjoint(tiles, parameters, forcing, SpinUp(), outputs=("nee",), daily_b=seeds)
+    return peak_memory_mb()
 
 
 def footprint_benchmark() -> dict[str, float]:

@@ -11,6 +11,8 @@ import json
 import sys
 from importlib.metadata import version
 
+import numpy as np
+
 from tccas.model.driver import SpinUp
 from tccas.model.errors import TccasInputError
 
@@ -70,6 +72,20 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_derivatives(args: argparse.Namespace) -> int:
+    from tccas.pipeline.check_derivatives import check_site, format_report, json_fields
+
+    if args.site not in ("majadas", "sodankyla"):
+        raise TccasInputError(f"--site must be majadas or sodankyla, got '{args.site}'")
+    seed = args.seed if args.seed is not None else int(
+        np.random.SeedSequence().entropy % 2**32)
+    report = check_site(args.site, args.years, seed)
+    print(format_report(report))
+    if args.json:
+        print(json.dumps(json_fields(report)))
+    return 0 if report["passed"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tccas",
@@ -104,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--spinup-cycles", type=int, default=1,
                           help="recycling passes over the spin-up years (default 1)")
     simulate.set_defaults(func=_simulate)
+
+    check = sub.add_parser("check-derivatives",
+                           help="Taylor and dot-product tests of the whole model at a site")
+    check.add_argument("--site", required=True, help="majadas or sodankyla")
+    check.add_argument("--years", type=int, default=3, help="years from 2015 (default 3)")
+    check.add_argument("--seed", type=int, default=None, help="seed of the directions "
+                                                              "(default: fresh, printed)")
+    check.add_argument("--json", action="store_true", help="print one JSON object last")
+    check.set_defaults(func=_check_derivatives)
 
     bench = sub.add_parser("bench", help="measure performance (see BENCHMARKS.md)")
     bench.add_argument("--json", action="store_true", help="print one JSON object last")
