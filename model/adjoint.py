@@ -68,6 +68,16 @@ class AdjointResult:
 
     parameters_b: np.ndarray
 
+    def per_pft(self, tiles: Tiles) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient with respect to per-PFT parameters shared by all tiles of a PFT (the
+        default sharing of the control space): (PFT codes present, gradient
+        (n_pft, N_PARAMETER)), the sum over each PFT's tiles (the adjoint of copying a PFT
+        value to its tiles)."""
+        codes = np.unique(tiles.pft)
+        gradient = np.stack([self.parameters_b[tiles.pft == code].sum(axis=0)
+                             for code in codes])
+        return codes, gradient
+
 
 @njit(cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
 def _hour_seed(h, day, recipe_kind, recipe_index, daily_b, par_day, par_sum, diag_b,

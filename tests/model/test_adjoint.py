@@ -92,3 +92,20 @@ def test_seed_shapes_are_checked():
     with pytest.raises(TccasInputError, match="daily_b has shape"):
         run_adjoint(simulation.tiles, simulation.parameters, simulation.forcing,
                     outputs=("gpp",), daily_b=np.zeros((2, 3, 1)))
+
+
+def test_per_pft_gradient_sums_the_tiles_of_each_pft():
+    from tccas.model.tiles import make_tiles
+
+    simulation = site_simulation("majadas", "2015-04-01", "2015-04-10")
+    tiles = make_tiles(["TmEv", "C3Gr", "TmEv", "C3Gr"], [0.25, 0.75, 0.5, 0.5], 39.94,
+                       -5.77, "sandy_loam", cell=[0, 0, 1, 1])
+    parameters = np.repeat(simulation.parameters, 2, axis=0)[[0, 2, 1, 3]]
+    seeds = np.ones((4, 10, 1))
+    result = run_adjoint(tiles, parameters, simulation.forcing, SpinUp(0, 0),
+                         outputs=("gpp",), daily_b=seeds)
+    codes, gradient = result.per_pft(tiles)
+    assert codes.tolist() == [3, 9]
+    np.testing.assert_allclose(gradient[0], result.parameters_b[[0, 2]].sum(axis=0))
+    # tiles of the same PFT on the same meteorology have the same gradient
+    np.testing.assert_allclose(result.parameters_b[0], result.parameters_b[2], rtol=1e-12)
