@@ -245,3 +245,144 @@ def check_kernel(primal, tangent_linear, adjoint, args, active, scale, seed):
     x = np.array([float(args[i]) for i in active])
     check_derivatives(*kernel_maps(primal, tangent_linear, adjoint, args, active), x, scale,
                       seed)
+
+
+# --- component-wise kernel checks (radiation and photosynthesis tests) --------------------
+# the best central difference is only good to about (noise / change)^(2/3) (truncation
+# against rounding), so directions along which the primal's rounding noise exceeds this
+# fraction of the change of its outputs per unit step are not Taylor-tested; the
+# dot-product test still covers them
+RESOLVABLE = 3e-11
+
+
+def kernel_value_maps(primal, tangent_linear, adjoint, args, active):
+    """The kernel ``primal(*args)`` as maps of its active arguments (positions ``active``):
+    ``function(x) -> y``, ``tangent(x, dx) -> dy`` (dx of shape (n,) or (n, k)) and
+    ``adjoint(x, y_b) -> x_b``; ``value(x)`` gives the primal outputs that the
+    tangent-linear kernel returns."""
+
+    def inputs(x):
+        values = list(args)
+        for position, value in zip(active, x, strict=True):
+            values[position] = float(value)
+        return values
+
+    def function(x):
+        return np.atleast_1d(np.asarray(primal(*inputs(x)), dtype=np.float64))
+
+    def tangent(x, dx):
+        dx = np.asarray(dx, dtype=np.float64)
+        directions = np.ascontiguousarray(dx.reshape(len(active), -1))
+        out = np.empty((function(x).size, directions.shape[1]))
+        tangent_linear(*inputs(x), *directions, *out)
+        return out[:, 0] if dx.ndim == 1 else out
+
+    def value(x):
+        directions = np.zeros((len(active), 1))
+        out = np.empty((function(x).size, 1))
+        return np.atleast_1d(np.asarray(tangent_linear(*inputs(x), *directions, *out)))
+
+    def adjoint_map(x, y_b):
+        return np.atleast_1d(np.asarray(adjoint(*inputs(x), *y_b), dtype=np.float64))
+
+    return function, tangent, adjoint_map, value
+
+
+def rounding_noise(function, x, direction):
+    """Rounding noise of each output of the primal near ``x``: the rounding of the output
+    or, where larger, the departure of f(x +- h dx) from the straight line through f(x)
+    with the central-difference slope at 1e-4, for h of 1e-7 to 1e-9 (the curvature is far
+    below rounding there; an output that moves in steps, or not at all, shows its steps)."""
+    y = function(x)
+    slope = (function(x + 1e-4 * direction) - function(x - 1e-4 * direction)) / 2e-4
+    noise = np.finfo(float).eps * np.abs(y)
+    for h in (1e-7, 1e-8, 1e-9):
+        for step in (h, -h):
+            noise = np.maximum(noise, np.abs(function(x + step * direction) - y - step * slope))
+    return noise
+
+
+def resolvable(function, x, direction):
+    """Whether central differences of ``function`` along ``direction`` can check a tangent
+    to 1e-6: the rounding noise against the change of the outputs per unit step (a central
+    difference at 1e-4). Both come from the primal only, so a wrong tangent cannot exempt
+    itself."""
+    change = np.linalg.norm(function(x + 1e-4 * direction)
+                            - function(x - 1e-4 * direction)) / 2e-4
+    return np.linalg.norm(rounding_noise(function, x, direction)) < RESOLVABLE * change
+
+
+def assert_taylor_resolved(function, tangent, x, direction):
+    """Taylor test: best central-difference agreement below 1e-6, and a first-order
+    remainder r(h) = |f(x + h dx) - f(x) - h J dx| that falls like h^2 down to the rounding
+    noise of the primal: by more than 5 over the last half decade of h where it stands 20
+    times clear of the noise (h^2 gives 10; a tangent off by delta leaves delta h |J dx|,
+    which gives 3.2). Where the h^2 term shows only above its asymptotic range or hides
+    below the noise, r(h) must instead reach 1e-7 of h |J dx| at some step or never exceed
+    ten times the noise.
+
+    (The minimum over h of the central-difference error alone can pass a tangent off by
+    1e-5: the truncation error sweeps through that value at some step.)
+    """
+    result = taylor_test(function, tangent, x, direction)
+    if result.min_relative_error >= TAYLOR_TOLERANCE:
+        raise AssertionError((x, direction, result.relative_errors))
+    remainders = result.remainders
+    noise = np.linalg.norm(rounding_noise(function, x, direction))
+    clear = np.flatnonzero(remainders > 20.0 * noise)
+    last = clear[-1] if clear.size else 0
+    falls_like_h2 = (last > 0 and last - 1 in clear
+                     and remainders[last - 1] > 5.0 * remainders[last])
+    one_sided = remainders / (result.steps * np.linalg.norm(tangent(x, direction)))
+    if not (falls_like_h2 or one_sided.min() < 1e-7 or remainders.max() <= 10.0 * noise):
+        raise AssertionError((remainders, noise))
+
+
+def check_kernel_by_component(primal, tangent_linear, adjoint, args, active, scale, seed):
+    """Taylor, dot-product and k-direction tests of a kernel at ``args``, with Taylor
+    tests of every output component along a random direction and every active input
+    (directions that central differences cannot resolve are left to the dot product).
+
+    ``scale`` is the size of the perturbation of each active input: small enough to keep
+    the Taylor steps inside the input's domain and on its branch.
+    """
+    function, tangent, adjoint_map, value = kernel_value_maps(primal, tangent_linear,
+                                                              adjoint, args, active)
+    x = np.array([float(args[i]) for i in active])
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), x.shape)
+    y = function(x)
+    rng = np.random.default_rng(seed)
+    columns = tangent(x, np.diag(scale))
+
+    random_direction = rng.standard_normal(x.size) * scale
+    # the tangent-linear kernel returns the primal outputs (to their rounding: fast-math
+    # code inlined beside the partials may fuse operations differently)
+    if not np.all(np.abs(value(x) - y) <= 4.0 * rounding_noise(function, x, random_direction)):
+        raise AssertionError(("tangent-linear primal differs", value(x), y))
+    if resolvable(function, x, random_direction):
+        assert_taylor_resolved(function, tangent, x, random_direction)
+    for i in range(y.size):
+        def component(x, i=i):
+            return function(x)[i:i + 1]
+
+        def component_tangent(x, dx, i=i):
+            return tangent(x, dx)[i:i + 1]
+
+        for direction in [random_direction, *np.diag(scale)]:
+            if resolvable(component, x, direction):
+                assert_taylor_resolved(component, component_tangent, x, direction)
+
+    dx = rng.standard_normal(x.size)
+    dy = rng.standard_normal(y.size)
+    while abs(dy @ columns @ dx) * MAX_CANCELLATION < np.abs(dy) @ np.abs(columns) @ np.abs(dx):
+        dx = rng.standard_normal(x.size)
+        dy = rng.standard_normal(y.size)
+    dot = dot_product_test(tangent, adjoint_map, x, dx * scale, dy)
+    if not dot.passed:
+        raise AssertionError(dot)
+
+    block = rng.standard_normal((x.size, 3)) * scale[:, None]
+    together = tangent(x, block)
+    for j in range(block.shape[1]):
+        np.testing.assert_allclose(together[:, j], tangent(x, block[:, j]), rtol=1e-14,
+                                   atol=0.0)

@@ -61,17 +61,9 @@ from tccas.model.kernels.photosynthesis import (
     unstressed_conductance_tl,
 )
 from tccas.model.parameters import constant
-from tccas.model.verification import TAYLOR_TOLERANCE, dot_product_test, taylor_test
+from tccas.model.verification import check_kernel_by_component
 
 SEEDS = st.integers(0, 2**32 - 1)
-# the best central difference is only good to about (noise / change)^(2/3) (truncation
-# against rounding), so directions along which the primal's rounding noise exceeds this
-# fraction of the change of its outputs per unit step are not Taylor-tested; the
-# dot-product test still covers them
-RESOLVABLE = 3e-11
-# directions whose dot-product terms cancel by more than this factor are redrawn: rounding,
-# not the adjoint, would decide a 1e-12 comparison of such sums
-MAX_CANCELLATION = 1e3
 
 G_MIN = constant("G_MIN")
 F_CI_C3 = constant("F_CI_C3")
@@ -137,146 +129,19 @@ def relative_scale(values):
     return 0.1 * np.abs(np.asarray(values, dtype=np.float64))
 
 
-def kernel_maps(primal, tangent_linear, adjoint, args, active):
-    """The kernel ``primal(*args)`` as maps of its active arguments (positions ``active``):
-    ``function(x) -> y``, ``tangent(x, dx) -> dy`` (dx of shape (n,) or (n, k)) and
-    ``adjoint(x, y_b) -> x_b``; ``value(x)`` gives the primal outputs that the
-    tangent-linear kernel returns."""
-
-    def inputs(x):
-        values = list(args)
-        for position, value in zip(active, x, strict=True):
-            values[position] = float(value)
-        return values
-
-    def function(x):
-        return np.atleast_1d(np.asarray(primal(*inputs(x)), dtype=np.float64))
-
-    def tangent(x, dx):
-        dx = np.asarray(dx, dtype=np.float64)
-        directions = np.ascontiguousarray(dx.reshape(len(active), -1))
-        out = np.empty((function(x).size, directions.shape[1]))
-        tangent_linear(*inputs(x), *directions, *out)
-        return out[:, 0] if dx.ndim == 1 else out
-
-    def value(x):
-        directions = np.zeros((len(active), 1))
-        out = np.empty((function(x).size, 1))
-        return np.atleast_1d(np.asarray(tangent_linear(*inputs(x), *directions, *out)))
-
-    def adjoint_map(x, y_b):
-        return np.atleast_1d(np.asarray(adjoint(*inputs(x), *y_b), dtype=np.float64))
-
-    return function, tangent, adjoint_map, value
-
-
-def rounding_noise(function, x, direction):
-    """Rounding noise of each output of the primal near ``x``: the rounding of the output
-    or, where larger, the departure of f(x +- h dx) from the straight line through f(x)
-    with the central-difference slope at 1e-4, for h of 1e-7 to 1e-9 (the curvature is far
-    below rounding there; an output that moves in steps, or not at all, shows its steps)."""
-    y = function(x)
-    slope = (function(x + 1e-4 * direction) - function(x - 1e-4 * direction)) / 2e-4
-    noise = np.finfo(float).eps * np.abs(y)
-    for h in (1e-7, 1e-8, 1e-9):
-        for step in (h, -h):
-            noise = np.maximum(noise, np.abs(function(x + step * direction) - y - step * slope))
-    return noise
-
-
-def resolvable(function, x, direction):
-    """Whether central differences of ``function`` along ``direction`` can check a tangent
-    to 1e-6: the rounding noise against the change of the outputs per unit step (a central
-    difference at 1e-4). Both come from the primal only, so a wrong tangent cannot exempt
-    itself."""
-    change = np.linalg.norm(function(x + 1e-4 * direction)
-                            - function(x - 1e-4 * direction)) / 2e-4
-    return np.linalg.norm(rounding_noise(function, x, direction)) < RESOLVABLE * change
-
-
-def assert_taylor(function, tangent, x, direction):
-    """Taylor test: best central-difference agreement below 1e-6, and a first-order
-    remainder r(h) = |f(x + h dx) - f(x) - h J dx| that falls like h^2 down to the rounding
-    noise of the primal: by more than 5 over the last half decade of h where it stands 20
-    times clear of the noise (h^2 gives 10; a tangent off by delta leaves delta h |J dx|,
-    which gives 3.2). Where the h^2 term shows only above its asymptotic range or hides
-    below the noise, r(h) must instead reach 1e-7 of h |J dx| at some step or never exceed
-    ten times the noise.
-
-    (The minimum over h of the central-difference error alone can pass a tangent off by
-    1e-5: the truncation error sweeps through that value at some step.)
-    """
-    result = taylor_test(function, tangent, x, direction)
-    assert result.min_relative_error < TAYLOR_TOLERANCE, (x, direction, result.relative_errors)
-    remainders = result.remainders
-    noise = np.linalg.norm(rounding_noise(function, x, direction))
-    clear = np.flatnonzero(remainders > 20.0 * noise)
-    last = clear[-1] if clear.size else 0
-    falls_like_h2 = last > 0 and last - 1 in clear and remainders[last - 1] > 5.0 * remainders[last]
-    one_sided = remainders / (result.steps * np.linalg.norm(tangent(x, direction)))
-    assert (falls_like_h2 or one_sided.min() < 1e-7
-            or remainders.max() <= 10.0 * noise), (remainders, noise)
-
-
-def check_derivatives(primal, tangent_linear, adjoint, args, active, scale, seed):
-    """Taylor, dot-product and k-direction tests of a kernel at ``args``.
-
-    ``scale`` is the size of the perturbation of each active input: small enough to keep
-    the Taylor steps inside the input's domain and on its branch.
-    """
-    function, tangent, adjoint_map, value = kernel_maps(primal, tangent_linear, adjoint,
-                                                        args, active)
-    x = np.array([float(args[i]) for i in active])
-    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), x.shape)
-    y = function(x)
-    rng = np.random.default_rng(seed)
-    columns = tangent(x, np.diag(scale))
-
-    random_direction = rng.standard_normal(x.size) * scale
-    # the tangent-linear kernel returns the primal outputs (to their rounding: fast-math
-    # code inlined beside the partials may fuse operations differently)
-    assert np.all(np.abs(value(x) - y) <= 4.0 * rounding_noise(function, x, random_direction))
-    if resolvable(function, x, random_direction):
-        assert_taylor(function, tangent, x, random_direction)
-    for i in range(y.size):
-        def component(x, i=i):
-            return function(x)[i:i + 1]
-
-        def component_tangent(x, dx, i=i):
-            return tangent(x, dx)[i:i + 1]
-
-        for direction in [random_direction, *np.diag(scale)]:
-            if resolvable(component, x, direction):
-                assert_taylor(component, component_tangent, x, direction)
-
-    dx = rng.standard_normal(x.size)
-    dy = rng.standard_normal(y.size)
-    while abs(dy @ columns @ dx) * MAX_CANCELLATION < np.abs(dy) @ np.abs(columns) @ np.abs(dx):
-        dx = rng.standard_normal(x.size)
-        dy = rng.standard_normal(y.size)
-    dot = dot_product_test(tangent, adjoint_map, x, dx * scale, dy)
-    assert dot.passed, dot
-
-    block = rng.standard_normal((x.size, 3)) * scale[:, None]
-    together = tangent(x, block)
-    for j in range(block.shape[1]):
-        np.testing.assert_allclose(together[:, j], tangent(x, block[:, j]), rtol=1e-14,
-                                   atol=0.0)
-
-
 # --- temperature and light responses
 
 @settings(max_examples=30, deadline=None)
 @given(t_leaf=T_LEAF, energy=st.sampled_from([E_VCMAX, E_RD, E_K4, E_KC]), seed=SEEDS)
 def test_arrhenius_derivatives(t_leaf, energy, seed):
-    check_derivatives(arrhenius, arrhenius_tl, arrhenius_ad, (t_leaf, energy), (0,), (0.5,),
+    check_kernel_by_component(arrhenius, arrhenius_tl, arrhenius_ad, (t_leaf, energy), (0,), (0.5,),
                       seed)
 
 
 @settings(max_examples=30, deadline=None)
 @given(t_leaf=st.floats(-10.0, 80.0), seed=SEEDS)
 def test_heat_inhibition_derivatives(t_leaf, seed):
-    check_derivatives(heat_inhibition, heat_inhibition_tl, heat_inhibition_ad, (t_leaf,),
+    check_kernel_by_component(heat_inhibition, heat_inhibition_tl, heat_inhibition_ad, (t_leaf,),
                       (0,), (0.5,), seed)
     # the derivative keeps its digits where the inhibition rounds to 1
     e = math.exp(1.3 * (t_leaf - 55.0))
@@ -287,14 +152,14 @@ def test_heat_inhibition_derivatives(t_leaf, seed):
 @settings(max_examples=30, deadline=None)
 @given(par_leaf=PAR, seed=SEEDS)
 def test_dark_inhibition_derivatives(par_leaf, seed):
-    check_derivatives(dark_inhibition, dark_inhibition_tl, dark_inhibition_ad, (par_leaf,),
+    check_kernel_by_component(dark_inhibition, dark_inhibition_tl, dark_inhibition_ad, (par_leaf,),
                       (0,), relative_scale([par_leaf]), seed)
 
 
 @settings(max_examples=40, deadline=None)
 @given(t_leaf=T_LEAF, seed=SEEDS)
 def test_temperature_factors_derivatives(t_leaf, seed):
-    check_derivatives(temperature_factors, temperature_factors_tl, temperature_factors_ad,
+    check_kernel_by_component(temperature_factors, temperature_factors_tl, temperature_factors_ad,
                       (t_leaf,), (0,), (0.5,), seed)
 
 
@@ -305,7 +170,7 @@ def test_temperature_factors_derivatives(t_leaf, seed):
 def test_c3_capacities_derivatives(leaf, seed):
     f_vcmax, f_rd, _, jmax_t, _, _ = leaf.factors
     args = (leaf.vcmax25, leaf.a_jv, leaf.nscale, f_vcmax, f_rd, jmax_t, leaf.par_leaf)
-    check_derivatives(c3_capacities, c3_capacities_tl, c3_capacities_ad, args,
+    check_kernel_by_component(c3_capacities, c3_capacities_tl, c3_capacities_ad, args,
                       tuple(range(7)), relative_scale(args), seed)
 
 
@@ -314,7 +179,7 @@ def test_c3_capacities_derivatives(leaf, seed):
 def test_c4_capacities_derivatives(leaf, seed):
     f_vcmax, f_rd, f_k4, _, _, _ = leaf.factors
     args = (leaf.vcmax25, leaf.nscale, f_vcmax, f_rd, f_k4, leaf.par_leaf)
-    check_derivatives(c4_capacities, c4_capacities_tl, c4_capacities_ad, args,
+    check_kernel_by_component(c4_capacities, c4_capacities_tl, c4_capacities_ad, args,
                       tuple(range(6)), relative_scale(args), seed)
 
 
@@ -326,7 +191,7 @@ def test_c3_assimilation_fixed_ci_derivatives(leaf, seed):
     vcmax, j, _ = leaf.c3()
     _, _, _, _, gamma_star, k2 = leaf.factors
     args = (vcmax, j, gamma_star, k2, F_CI_C3 * leaf.ca, leaf.heat)
-    check_derivatives(c3_assimilation_fixed_ci, c3_assimilation_fixed_ci_tl,
+    check_kernel_by_component(c3_assimilation_fixed_ci, c3_assimilation_fixed_ci_tl,
                       c3_assimilation_fixed_ci_ad, args, (0, 1, 2, 3, 5),
                       relative_scale([vcmax, j, gamma_star, k2, leaf.heat]), seed)
 
@@ -336,7 +201,7 @@ def test_c3_assimilation_fixed_ci_derivatives(leaf, seed):
 def test_c4_assimilation_fixed_ci_derivatives(leaf, seed):
     je, _, k = leaf.c4()
     args = (je, k, F_CI_C4 * leaf.ca, leaf.heat)
-    check_derivatives(c4_assimilation_fixed_ci, c4_assimilation_fixed_ci_tl,
+    check_kernel_by_component(c4_assimilation_fixed_ci, c4_assimilation_fixed_ci_tl,
                       c4_assimilation_fixed_ci_ad, args, (0, 1, 3),
                       relative_scale([je, k, leaf.heat]), seed)
 
@@ -347,7 +212,7 @@ def test_c3_assimilation_coupled_derivatives(leaf, seed):
     vcmax, j, rd = leaf.c3()
     _, _, _, _, gamma_star, k2 = leaf.factors
     args = (vcmax, j, rd, gamma_star, k2, leaf.g0, leaf.ca, leaf.heat)
-    check_derivatives(c3_assimilation_coupled, c3_assimilation_coupled_tl,
+    check_kernel_by_component(c3_assimilation_coupled, c3_assimilation_coupled_tl,
                       c3_assimilation_coupled_ad, args, (0, 1, 2, 3, 4, 5, 7),
                       relative_scale([vcmax, j, rd, gamma_star, k2, leaf.g0, leaf.heat]), seed)
 
@@ -357,7 +222,7 @@ def test_c3_assimilation_coupled_derivatives(leaf, seed):
 def test_c4_assimilation_coupled_derivatives(leaf, seed):
     je, rd, k = leaf.c4()
     args = (je, k, rd, leaf.g0, leaf.ca, leaf.heat)
-    check_derivatives(c4_assimilation_coupled, c4_assimilation_coupled_tl,
+    check_kernel_by_component(c4_assimilation_coupled, c4_assimilation_coupled_tl,
                       c4_assimilation_coupled_ad, args, (0, 1, 2, 3, 5),
                       relative_scale([je, k, rd, leaf.g0, leaf.heat]), seed)
 
@@ -381,7 +246,7 @@ def test_unstressed_conductance_derivatives(leaf, is_c4, seed):
          / (leaf.pressure * (leaf.ca - ci0)))
     assume(abs(g - 0.9 * G_MIN) > 0.01 * G_MIN)
     args = (a_gross, rd, leaf.ca, ci0, leaf.t_leaf, leaf.pressure, G_MIN)
-    check_derivatives(unstressed_conductance, unstressed_conductance_tl,
+    check_kernel_by_component(unstressed_conductance, unstressed_conductance_tl,
                       unstressed_conductance_ad, args, (0, 1, 4),
                       [*relative_scale([a_gross, rd]), 0.5], seed)
 
@@ -391,6 +256,6 @@ def test_unstressed_conductance_derivatives(leaf, is_c4, seed):
 def test_co2_conductance_derivatives(leaf, seed):
     g_water = leaf.g0 / co2_conductance(1.0, leaf.t_leaf, leaf.pressure)
     args = (g_water, leaf.t_leaf, leaf.pressure)
-    check_derivatives(co2_conductance, co2_conductance_tl, co2_conductance_ad, args, (0, 1),
+    check_kernel_by_component(co2_conductance, co2_conductance_tl, co2_conductance_ad, args, (0, 1),
                       (0.1 * g_water, 0.5), seed)
     np.testing.assert_allclose(co2_conductance(*args), leaf.g0, rtol=1e-14)

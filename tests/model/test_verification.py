@@ -1,8 +1,17 @@
 """The derivative harness accepts correct derivatives and rejects wrong ones."""
 
-import numpy as np
+import math
 
-from tccas.model.verification import dot_product_test, random_directions, taylor_test
+import numpy as np
+import pytest
+
+from tccas.model.verification import (
+    check_kernel,
+    check_kernel_by_component,
+    dot_product_test,
+    random_directions,
+    taylor_test,
+)
 
 A = np.random.default_rng(7).standard_normal((3, 4))
 
@@ -60,3 +69,31 @@ def test_random_directions_are_seeded():
     assert [u.shape for u in a] == [(5,), (2, 3)]
     for u, v in zip(a, b, strict=True):
         np.testing.assert_array_equal(u, v)
+
+
+def _kernel(x, y):
+    return math.sin(x) * y
+
+
+def _kernel_tl(x, y, x_d, y_d, out_d, error=0.0):
+    for j in range(out_d.size):
+        out_d[j] = (1.0 + error) * math.cos(x) * y * x_d[j] + math.sin(x) * y_d[j]
+    return _kernel(x, y)
+
+
+def _kernel_ad(x, y, out_b):
+    return math.cos(x) * y * out_b, math.sin(x) * out_b
+
+
+@pytest.mark.parametrize("checker", [check_kernel, check_kernel_by_component])
+def test_kernel_checkers_accept_a_correct_pair(checker):
+    checker(_kernel, _kernel_tl, _kernel_ad, (0.7, 1.3), (0, 1), 0.05, 11)
+
+
+@pytest.mark.parametrize("checker", [check_kernel, check_kernel_by_component])
+def test_kernel_checkers_reject_a_tangent_wrong_by_1e5(checker):
+    def wrong_tl(x, y, x_d, y_d, out_d):
+        return _kernel_tl(x, y, x_d, y_d, out_d, error=1e-5)
+
+    with pytest.raises(AssertionError):
+        checker(_kernel, wrong_tl, _kernel_ad, (0.7, 1.3), (0, 1), 0.05, 11)
