@@ -19,8 +19,8 @@ from tccas.model.adjoint import run_adjoint
 from tccas.model.driver import Samples, SpinUp, run_forward
 from tccas.model.errors import TccasInputError
 from tccas.model.layout import N_SNAPSHOT, N_STATE
-from tccas.model.outputs import OUTPUT_INDEX
 from tccas.model.parameters import PARAMETER_NAMES
+from tccas.model.run_maps import run_maps
 from tccas.model.tangent import run_tangent
 from tccas.model.verification import dot_product_test, taylor_test
 from tccas.operators.streams import overpass_hours
@@ -65,31 +65,9 @@ def check_site(site: str, years: int, seed: int) -> dict:
         float(tiles.static[0, 1]), 13.5, n_day)[::5])
     shape = simulation.parameters.shape
     x0 = simulation.parameters.ravel()
-
-    def function(x: np.ndarray) -> np.ndarray:
-        result = run_forward(tiles, x.reshape(shape), forcing, spinup, samples=samples)
-        daily = result.daily[:, :, [OUTPUT_INDEX[o] for o in OUTPUTS]]
-        return np.concatenate([result.final_state.ravel(), daily.ravel(),
-                               result.snapshots.ravel()])
-
-    def tangent(x: np.ndarray, dx: np.ndarray) -> np.ndarray:
-        result = run_tangent(tiles, x.reshape(shape), forcing, dx.reshape(*shape, 1), spinup,
-                             samples=samples, outputs=OUTPUTS)
-        return np.concatenate([result.final_state_d[..., 0].ravel(),
-                               result.daily_d[..., 0].ravel(),
-                               result.snapshots_d[..., 0].ravel()])
-
-    sizes = (tiles.n_tile * N_STATE, tiles.n_tile * n_day * len(OUTPUTS),
-             samples.hours.size * N_SNAPSHOT)
-
-    def adjoint(x: np.ndarray, y_bar: np.ndarray) -> np.ndarray:
-        final_b, daily_b, snapshots_b = np.split(y_bar, np.cumsum(sizes)[:2])
-        result = run_adjoint(tiles, x.reshape(shape), forcing, spinup, samples=samples,
-                             outputs=OUTPUTS,
-                             daily_b=daily_b.reshape(tiles.n_tile, n_day, len(OUTPUTS)),
-                             snapshots_b=snapshots_b.reshape(-1, N_SNAPSHOT),
-                             final_state_b=final_b.reshape(tiles.n_tile, N_STATE))
-        return result.parameters_b.ravel()
+    maps = run_maps(tiles, forcing, shape[1], spinup, samples, OUTPUTS)
+    function, tangent, adjoint = maps.function, maps.tangent, maps.adjoint
+    sizes = maps.sizes
 
     rng = np.random.default_rng(seed)
     groups = []

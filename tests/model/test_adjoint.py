@@ -8,42 +8,14 @@ import pytest
 from tccas.model.adjoint import run_adjoint
 from tccas.model.driver import Samples, SpinUp, run_forward
 from tccas.model.errors import TccasInputError
-from tccas.model.layout import N_SNAPSHOT, N_STATE
 from tccas.model.outputs import OUTPUT_INDEX
 from tccas.model.parameters import N_PARAMETER, PARAMETER_NAMES
-from tccas.model.tangent import run_tangent
+from tccas.model.run_maps import run_maps
 from tccas.model.verification import dot_product_test, random_directions
 from tccas.operators.streams import overpass_hours
 from tccas.pipeline.simulate import site_simulation
 
 OUTPUTS = ("gpp", "nee", "et", "fapar", "lai", "c_wood", "snow_water", "runoff")
-
-
-def maps(simulation, spinup, samples):
-    tiles, forcing = simulation.tiles, simulation.forcing
-    n_day = forcing.n_hour // 24
-    n_sample = samples.hours.size
-    sizes = (tiles.n_tile * N_STATE, tiles.n_tile * n_day * len(OUTPUTS),
-             n_sample * N_SNAPSHOT)
-
-    def tangent(x, dx):
-        result = run_tangent(tiles, x.reshape(-1, N_PARAMETER), forcing,
-                             dx.reshape(-1, N_PARAMETER, 1), spinup, samples=samples,
-                             outputs=OUTPUTS)
-        return np.concatenate([result.final_state_d[..., 0].ravel(),
-                               result.daily_d[..., 0].ravel(),
-                               result.snapshots_d[..., 0].ravel()])
-
-    def adjoint(x, y_bar):
-        final_b, daily_b, snapshots_b = np.split(y_bar, np.cumsum(sizes)[:2])
-        result = run_adjoint(tiles, x.reshape(-1, N_PARAMETER), forcing, spinup,
-                             samples=samples, outputs=OUTPUTS,
-                             daily_b=daily_b.reshape(tiles.n_tile, n_day, len(OUTPUTS)),
-                             snapshots_b=snapshots_b.reshape(n_sample, N_SNAPSHOT),
-                             final_state_b=final_b.reshape(tiles.n_tile, N_STATE))
-        return result.parameters_b.ravel()
-
-    return tangent, adjoint, sum(sizes)
 
 
 @pytest.mark.slow
@@ -53,12 +25,13 @@ def test_three_year_dot_product(site):
     lon = float(simulation.tiles.static[0, 1])
     samples = Samples.same_for_all(simulation.tiles.n_tile,
                                    overpass_hours(lon, 13.5, 1096)[::7])
-    tangent, adjoint, n_out = maps(simulation, SpinUp(years=1, cycles=2), samples)
+    maps = run_maps(simulation.tiles, simulation.forcing, N_PARAMETER,
+                    SpinUp(years=1, cycles=2), samples, OUTPUTS)
     seed = int(np.random.SeedSequence().entropy % 2**32)
     print(f"seed {seed}")
-    dx, dy = random_directions(seed, (simulation.parameters.size,), (n_out,))
+    dx, dy = random_directions(seed, (simulation.parameters.size,), (maps.n_out,))
     dx *= np.abs(simulation.parameters.ravel()) * 0.01
-    dot = dot_product_test(tangent, adjoint, simulation.parameters.ravel(), dx, dy)
+    dot = dot_product_test(maps.tangent, maps.adjoint, simulation.parameters.ravel(), dx, dy)
     assert dot.relative_error < 1e-12, (seed, dot)
 
 

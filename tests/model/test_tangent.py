@@ -5,36 +5,17 @@ single runs."""
 import numpy as np
 import pytest
 
-from tccas.model.driver import Samples, SpinUp, run_forward
+from tccas.model.driver import Samples, SpinUp
 from tccas.model.errors import TccasInputError
 from tccas.model.outputs import OUTPUT_INDEX
 from tccas.model.parameters import N_PARAMETER, PARAMETER_NAMES
+from tccas.model.run_maps import run_maps
 from tccas.model.tangent import OUTPUT_RECIPES, run_tangent
 from tccas.model.verification import random_directions, taylor_test
 from tccas.operators.streams import overpass_hours
 from tccas.pipeline.simulate import site_simulation
 
 OUTPUTS = ("gpp", "nee", "et", "lai", "fapar", "c_wood", "soil_water_root")
-
-
-def whole_run(simulation, spinup, samples):
-    shape = simulation.parameters.shape
-
-    def function(x):
-        result = run_forward(simulation.tiles, x.reshape(shape), simulation.forcing, spinup,
-                             samples=samples)
-        daily = result.daily[:, :, [OUTPUT_INDEX[o] for o in OUTPUTS]]
-        return np.concatenate([result.final_state.ravel(), daily.ravel(),
-                               result.snapshots.ravel()])
-
-    def tangent(x, dx):
-        result = run_tangent(simulation.tiles, x.reshape(shape), simulation.forcing,
-                             dx.reshape(*shape, 1), spinup, samples=samples, outputs=OUTPUTS)
-        return np.concatenate([result.final_state_d[..., 0].ravel(),
-                               result.daily_d[..., 0].ravel(),
-                               result.snapshots_d[..., 0].ravel()])
-
-    return function, tangent
 
 
 def relative_direction(parameters, seed):
@@ -52,12 +33,13 @@ def test_three_year_run_tangent_matches_finite_differences(site):
     lon = float(simulation.tiles.static[0, 1])
     samples = Samples.same_for_all(simulation.tiles.n_tile,
                                    overpass_hours(lon, 13.5, 1096)[::5])
-    function, tangent = whole_run(simulation, SpinUp(years=1, cycles=1), samples)
+    maps = run_maps(simulation.tiles, simulation.forcing, N_PARAMETER,
+                    SpinUp(years=1, cycles=1), samples, OUTPUTS)
     seed = int(np.random.SeedSequence().entropy % 2**32)
     print(f"seed {seed}")
     x = simulation.parameters.ravel()
-    taylor = taylor_test(function, tangent, x, relative_direction(simulation.parameters,
-                                                                  seed).ravel(),
+    direction = relative_direction(simulation.parameters, seed).ravel()
+    taylor = taylor_test(maps.function, maps.tangent, x, direction,
                          steps=np.logspace(-3, -8, 11))
     assert taylor.passed, (seed, taylor.relative_errors, taylor.remainders)
 
