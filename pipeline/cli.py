@@ -86,6 +86,18 @@ def _check_derivatives(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The CONFIG positional (a built-in name or a YAML file) and the repeatable
+    ``--set dotted.key=value`` override shared by every configuration-driven command;
+    :func:`tccas.pipeline.config.load_config` ``(args.config, args.overrides)`` reads them."""
+    parser.add_argument("config", metavar="CONFIG",
+                        help="built-in configuration name (e.g. majadas-site) or YAML file")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a configuration entry, e.g. period.end=2016-12-31 "
+                             "(repeatable; the value is parsed as YAML)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tccas",
