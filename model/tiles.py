@@ -64,15 +64,26 @@ class Tiles:
     def pft_names(self) -> list[str]:
         return [PFTS[code - 1].short for code in self.pft]
 
+    def subset(self, indices: np.ndarray) -> Tiles:
+        """The tiles at ``indices`` (in that order), e.g. one block's tiles."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return Tiles(pft=self.pft[indices], cover_fraction=self.cover_fraction[indices],
+                     cell=self.cell[indices], met_cell=self.met_cell[indices],
+                     soil=tuple(self.soil[i] for i in indices),
+                     static=np.ascontiguousarray(self.static[indices]))
+
 
 def make_tiles(pfts: Sequence[str | int], cover_fractions: Sequence[float],
                latitude: Sequence[float] | float, longitude: Sequence[float] | float,
                soil: Sequence[str] | str, cell: Sequence[int] | None = None,
-               met_cell: Sequence[int] | None = None) -> Tiles:
-    """Build tiles, validating PFTs, soils and that the cover of every cell sums to 1.
+               met_cell: Sequence[int] | None = None, full_cover: bool = True) -> Tiles:
+    """Build tiles, validating PFTs, soils and the cover of every cell.
 
     ``pfts`` are short names (``"C3Gr"``) or codes; scalars for latitude, longitude and
     soil apply to all tiles; ``cell`` and ``met_cell`` default to one cell (index 0).
+    With ``full_cover`` (a site or tower) the cover of every cell must sum to 1; without
+    it (cells from a land-cover map) to at most 1, the rest being ground without
+    vegetation tiles.
     """
     codes = np.array([pft_code(p) if isinstance(p, str) else int(p) for p in pfts],
                      dtype=np.int64)
@@ -90,9 +101,10 @@ def make_tiles(pfts: Sequence[str | int], cover_fractions: Sequence[float],
     mets = np.zeros(n, np.int64) if met_cell is None else np.asarray(met_cell, dtype=np.int64)
     for c in np.unique(cells):
         total = cover[cells == c].sum()
-        if abs(total - 1.0) > COVER_SUM_TOLERANCE:
-            raise TccasInputError(
-                f"tiles: cover fractions of cell {c} sum to {total:.6g}, not 1")
+        if total > 1.0 + COVER_SUM_TOLERANCE or (full_cover
+                                                 and total < 1.0 - COVER_SUM_TOLERANCE):
+            raise TccasInputError(f"tiles: cover fractions of cell {c} sum to {total:.6g}, "
+                                  f"{'not 1' if full_cover else 'more than 1'}")
     soils = (soil,) * n if isinstance(soil, str) else tuple(soil)
     lat = np.broadcast_to(np.asarray(latitude, dtype=np.float64), (n,))
     lon = np.broadcast_to(np.asarray(longitude, dtype=np.float64), (n,))

@@ -153,6 +153,12 @@ class Stream:
     kernel : ``kernel(snapshots, operator_parameters, d_snapshot, d_operator) -> values``,
         filling the partial derivatives (see above); identity streams get the snapshot
         restricted to their one input column.
+    non_vegetated : the stream's value over ground without vegetation tiles (bare soil,
+        rock, water, urban, and PFT cover below the tile cut-off), which a footprint mixes
+        in with its share of such ground; None: the footprint is simulated from its
+        vegetated part only. PROPOSED: 0 for SIF, FAPAR, fluxes and biomass (no
+        vegetation); 0 optical depth for L-VOD (transmissivity 1); None for surface soil
+        moisture, whose bare-soil value the model does not simulate.
     """
 
     name: str
@@ -163,6 +169,7 @@ class Stream:
     inputs: tuple[int, ...]
     operator_inputs: tuple[int, ...]
     kernel: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    non_vegetated: float | None = 0.0
 
     def partials(self, snapshots: np.ndarray, operator_parameters: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -216,7 +223,7 @@ STREAMS: dict[str, Stream] = {
                (S_C_WOOD, S_C_FOL, _DIAG + D_SOIL_WATER_INDEX, _DIAG + D_PLANT_WATER_STATUS),
                (I_L_WD, I_L_FOL, I_L_S, I_L_F, I_L_0), _vod),
         Stream("sm_surface", "m3 m-3", "surface soil moisture (SMOS)", "linear", 6.0,
-               (_DIAG + D_SM_SURFACE,), (), _identity),
+               (_DIAG + D_SM_SURFACE,), (), _identity, non_vegetated=None),
         Stream("fapar", "1", "FAPAR, model two-stream (optical)", "linear", 12.0,
                (_DIAG + D_LAI, _DIAG + D_ALBEDO_BG), (), _fapar),
         Stream("fapar_tip", "1", "FAPAR, JRC-TIP-consistent", "linear", 12.0,
