@@ -98,6 +98,14 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
                              "(repeatable; the value is parsed as YAML)")
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from tccas.pipeline.inspect import format_summary, inspect_file, summary_json
+
+    summary = inspect_file(args.file)
+    print(summary_json(summary) if args.json else format_summary(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tccas",
@@ -146,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object last")
     bench.add_argument("--suite", help="comma-separated suites (default all)")
     bench.set_defaults(func=_bench)
+
+    inspect = sub.add_parser("inspect", help="recognise a product file and count its records")
+    inspect.add_argument("file", help="a product file (TROPOSIF, SMOS L2/IC, JRC-TIP, CCI LC, "
+                                      "CCI Biomass, ERA5, FLUXNET CSV, PLUMBER2 netCDF)")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(func=_inspect)
     return parser
 
 
