@@ -75,7 +75,7 @@ def load_block(block: int) -> BlockProblem:
 
 
 def space():
-    config = load_config("majadas-site", ["control.parameters=[vcmax25, f_fol, lma, c_eff]",
+    config = load_config("majadas-site", ["control.parameters=[vcmax25, f_fol, lma, c_eff, theta_lit]",
                                           "control.initial_pools=[c_foliage_init]"])
     return control_space(config.control, [pft_code("TmEv"), pft_code("C3Gr")])
 
@@ -185,8 +185,9 @@ def test_a_worker_killed_during_an_evaluation_changes_nothing(problem, cluster):
 def test_nan_in_the_model_names_block_tile_pft_and_time(problem):
     control, streams, loaders, _ = problem
     cost = CostFunction(control, streams, loaders)
-    z = np.zeros(control.n)
-    z[control.names.index("C3Gr.lma")] = -800.0     # LMA -> 0: infinite leaf area
+    x = control.x0.copy()
+    x[control.names.index("C3Gr.theta_lit")] = 2.0    # litter turnover > 1 d-1: log of < 0
+    z = control.z_from_x(x)
     with pytest.raises(NonFiniteModelError) as error:
         cost(z)
     message = str(error.value)
