@@ -106,6 +106,18 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from tccas.pipeline.config import load_config
+    from tccas.pipeline.ingest import run_ingest
+
+    config = load_config(args.config, args.overrides)
+    report = run_ingest(config, args.raw, args.out, strict=args.strict,
+                        show_progress=not args.quiet)
+    for line in report.lines():
+        print(line, file=sys.stderr if line.startswith("rejected ") else sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tccas",
@@ -154,6 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object last")
     bench.add_argument("--suite", help="comma-separated suites (default all)")
     bench.set_defaults(func=_bench)
+
+    ingest = sub.add_parser("ingest", help="read raw product files into a Zarr catalogue")
+    add_config_arguments(ingest)
+    ingest.add_argument("--raw", required=True, metavar="RAW_DIR",
+                        help="folder searched for product files (TROPOSIF, SMOS, ERA5, ...)")
+    ingest.add_argument("--out", required=True, metavar="CATALOGUE",
+                        help="the catalogue (.zarr), created or merged into")
+    ingest.add_argument("--strict", action="store_true",
+                        help="fail on any bad file instead of ingesting the others")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+    ingest.set_defaults(func=_ingest)
 
     inspect = sub.add_parser("inspect", help="recognise a product file and count its records")
     inspect.add_argument("file", help="a product file (TROPOSIF, SMOS L2/IC, JRC-TIP, CCI LC, "

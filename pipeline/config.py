@@ -31,7 +31,12 @@ from tccas.catalog.grid import LAEA_EUROPE, WGS84_LONLAT, Grid, latlon_grid, tra
 from tccas.catalog.sites import SITES, Site, get_site
 from tccas.model.driver import SpinUp
 from tccas.model.errors import TccasInputError
-from tccas.model.parameters import OPERATOR_PARAMETERS, PARAMETER_BY_NAME, PFT_BY_SHORT
+from tccas.model.parameters import (
+    OPERATOR_PARAMETERS,
+    PARAMETER_BY_NAME,
+    PFT_BY_SHORT,
+    SOIL_CLASSES,
+)
 from tccas.operators.streams import STREAMS
 
 #: [km] mean radius of the WGS84 authalic sphere, for converting region sizes to degrees.
@@ -208,10 +213,43 @@ class SynthConfig(_Strict):
 
 
 class IngestConfig(_Strict):
-    """Ingestion into the catalogue (``tccas ingest``)."""
+    """Ingestion into the catalogue (``tccas ingest``, :mod:`tccas.pipeline.ingest`).
+
+    Attributes
+    ----------
+    meteo_interpolation : ERA5 to the centres of the 0.25 degree meteorology cells:
+        ``bilinear`` (the four surrounding ERA5 points) or ``nearest``
+        (:mod:`tccas.catalog.catalogue_meteo`).
+    era5_product : ``era5`` (accumulations over the previous hour) or ``era5-land``
+        (running sums since 00 UTC, differenced on reading).
+    min_coverage : [1] an observation is kept when at least this fraction of its footprint
+        response lies inside the region's grid; its simulated value is then the mean over
+        the covered part. PROPOSED 0.5: the footprint centre is about inside the region.
+    keep_failed_qc : store rows that failed the quality screening too (with their ``qc``
+        bits) instead of only those that passed.
+    soil : soil class of every cell (no soil map is read yet); empty = the site's class,
+        else ``loam``.
+    workers : files processed in parallel on a local cluster; 0 = ``cluster.workers``,
+        or 2 when that is 0 too (the ingest is I/O bound).
+    processes : local workers as processes (True) or threads of this process (False,
+        PROPOSED default: the readers serialise on the netCDF library anyway, and the
+        footprint geometry releases the GIL in numpy and GEOS).
+    """
 
     meteo_interpolation: Literal["bilinear", "nearest"] = "bilinear"
+    era5_product: Literal["era5", "era5-land"] = "era5"
+    min_coverage: float = Field(default=0.5, gt=0.0, le=1.0)
+    keep_failed_qc: bool = False
+    soil: str = ""
     workers: int = Field(default=0, ge=0, description="parallel files; 0 = the cluster's")
+    processes: bool = False
+
+    @field_validator("soil")
+    @classmethod
+    def _known_soil(cls, value: str) -> str:
+        if value and value not in SOIL_CLASSES:
+            raise ValueError(f"unknown soil class '{value}'; known: {', '.join(SOIL_CLASSES)}")
+        return value
 
 
 class ControlConfig(_Strict):

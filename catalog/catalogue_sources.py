@@ -1,0 +1,370 @@
+"""Source products of the catalogue: recognising raw files, and turning one observation
+file into a sorted, weighted, region-clipped *part* ready to be merged into the store.
+
+Products are recognised by file name (case-insensitive shell patterns, the names the
+producers use, EO_FORMATS.md): :data:`PRODUCTS`. Observation products name the reader
+that builds the canonical table (:mod:`tccas.catalog.observations`) and the screening
+dataclass whose field names a stream's ``qc`` mapping in the configuration overrides.
+
+A part (:func:`observation_part`) holds the rows of one stream of one file that the
+catalogue keeps (see :mod:`tccas.catalog.catalogue` for the rules: in the period, passed
+QC, coverage >= the minimum), sorted by time, with their footprint weights on the model
+grid as CSR rows. It is an uncompressed ``.npz`` in the ingest's work folder, so that a
+Dask worker hands back only a small :class:`PartSummary` and the client merges parts one
+at a time (memory does not grow with the number of files).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+from scipy import sparse
+
+from tccas.catalog.catalogue import TIME_UNITS, block_of_cells
+from tccas.catalog.catalogue_meteo import NETCDF_LOCK
+from tccas.catalog.grid import Grid, wrap_longitude
+from tccas.catalog.observations import (
+    CORNER_VARIABLES,
+    ELLIPSE_VARIABLES,
+    FOOTPRINT_CORNERS,
+    OBS_DIM,
+)
+from tccas.catalog.smos import DEFAULT_SCREENING as SMOS_DEFAULT_SCREENING
+from tccas.catalog.smos import read_smos_l2sm
+from tccas.catalog.troposif import TroposifScreening, read_troposif
+from tccas.model.errors import TccasInputError
+from tccas.operators.footprint import ellipse_weights, quad_weights
+
+#: Rows weighted at once (bounds the memory of the footprint geometry).
+ROWS_PER_BATCH = 100_000
+#: [km] length of one degree of latitude, for footprint bounding boxes (an upper bound).
+KM_PER_DEGREE = 111.7
+
+ProductKind = Literal["observations", "meteorology", "landcover", "truth"]
+
+
+@dataclass(frozen=True)
+class Product:
+    """A kind of raw file the ingest recognises.
+
+    Attributes
+    ----------
+    name : product name, as in a stream's ``product`` in the configuration.
+    kind : what it feeds: observation tables, meteorology, static maps, or the truth.
+    patterns : case-insensitive shell patterns of its file names.
+    streams : observation streams it can feed.
+    read : ``read(path, stream, screening) -> canonical table`` (observation products).
+    default_screening : ``default_screening(stream) -> screening dataclass``.
+    """
+
+    name: str
+    kind: ProductKind
+    patterns: tuple[str, ...]
+    streams: tuple[str, ...] = ()
+    read: Callable[[Path, str, Any], xr.Dataset] | None = None
+    default_screening: Callable[[str], Any] | None = None
+
+
+PRODUCTS: dict[str, Product] = {
+    p.name: p
+    for p in (
+        Product("troposif", "observations",
+                ("s5p_*l2b_sif*.nc", "s5p_*l2__sif*.nc", "troposif_*.nc"),
+                streams=("sif743",), read=read_troposif,
+                default_screening=lambda stream: TroposifScreening()),
+        Product("smos_l2", "observations", ("sm_*_mir_smudp2_*.nc",),
+                streams=("sm_surface", "vod"), read=read_smos_l2sm,
+                default_screening=lambda stream: SMOS_DEFAULT_SCREENING[stream]),
+        Product("era5", "meteorology",
+                ("*era5*.nc", "*era5*.zip", "data_stream-*.nc", "reanalysis-era5*")),
+    )
+}
+
+
+def classify(path: Path) -> Product | None:
+    """The product whose file-name patterns match ``path``, or None."""
+    name = path.name.lower()
+    for product in PRODUCTS.values():
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in product.patterns):
+            return product
+    return None
+
+
+def screening_for(product: Product, stream: str, qc: dict[str, Any]) -> Any:
+    """The screening dataclass of ``stream`` read by ``product``, ``qc`` overriding defaults.
+
+    Raises
+    ------
+    TccasInputError
+        A key of ``qc`` is not a field of the product's screening, or its value has the
+        wrong type; the message names the stream, the key and the known fields.
+    """
+    if product.default_screening is None or stream not in product.streams:
+        raise TccasInputError(f"stream '{stream}': product '{product.name}' does not feed "
+                              f"it (it feeds {', '.join(product.streams) or 'no stream'})")
+    default = product.default_screening(stream)
+    fields = {f.name: f for f in dataclasses.fields(default)}
+    for key, value in qc.items():
+        if key not in fields:
+            raise TccasInputError(
+                f"streams.{stream}.qc: unknown threshold '{key}' for product "
+                f"'{product.name}'; known: {', '.join(fields)}")
+        current = getattr(default, key)
+        numeric = isinstance(current, int | float) and not isinstance(current, bool)
+        if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise TccasInputError(f"streams.{stream}.qc.{key}: expected a number, got "
+                                  f"{value!r}")
+    return dataclasses.replace(default, **qc)
+
+
+def sha256_of(path: Path, block_size: int = 1 << 22) -> str:
+    """SHA-256 of a file, or of a folder (a Zarr store): its files' relative paths and
+    contents in sorted order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with file.open("rb") as handle:
+            while chunk := handle.read(block_size):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Region:
+    """What a part needs to know about the catalogue's region.
+
+    Attributes
+    ----------
+    grid : the model grid.
+    block_cells : side of a square block.
+    first_ns, stop_ns : [ns since 1970] the period [first, stop) of kept rows.
+    min_coverage : [1] smallest fraction of a footprint inside the grid that is kept.
+    keep_failed_qc : keep rows that failed screening (with their qc bits).
+    """
+
+    grid: Grid
+    block_cells: int
+    first_ns: int
+    stop_ns: int
+    min_coverage: float
+    keep_failed_qc: bool
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks."""
+        return (math.ceil(self.grid.ny / self.block_cells)
+                * math.ceil(self.grid.nx / self.block_cells))
+
+    def lonlat_box(self) -> tuple[float, float, float, float, float]:
+        """(centre longitude, west, east, south, north) [degree] bounding the grid, the
+        longitudes relative to the centre one (dateline-safe)."""
+        grid = self.grid
+        if grid.is_geographic:
+            west, south, east, north = grid.bounds
+            centre = 0.5 * (west + east)
+            return centre, west - centre, east - centre, south, north
+        edge = np.linspace(0.0, 1.0, 101)
+        x0, y0, x1, y1 = grid.bounds
+        x = np.concatenate([x0 + (x1 - x0) * edge, np.full(101, x1), x0 + (x1 - x0) * edge,
+                            np.full(101, x0)])
+        y = np.concatenate([np.full(101, y0), y0 + (y1 - y0) * edge, np.full(101, y1),
+                            y0 + (y1 - y0) * edge])
+        lon, lat = grid.xy_to_lonlat(x, y)
+        centre = float(lon[0])
+        relative = wrap_longitude(lon - centre)
+        return centre, float(relative.min()), float(relative.max()), float(lat.min()), \
+            float(lat.max())
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    """What a worker returns for one stream of one observation file.
+
+    Attributes
+    ----------
+    stream : the stream.
+    path : the part file (None when no row was kept).
+    n_read : rows of the reader's table.
+    n_rows : rows kept.
+    n_entries : nonzero weights of the kept rows.
+    first_ns, last_ns : [ns since 1970] time of the first and last kept row.
+    attrs : the table's attributes (units, footprint_model, reader, qc_thresholds, ...).
+    columns : name -> (dims, attrs) of the stored per-row variables.
+    """
+
+    stream: str
+    path: Path | None
+    n_read: int
+    n_rows: int
+    n_entries: int
+    first_ns: int
+    last_ns: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
+
+
+def observation_part(path: Path, product: Product, stream: str, screening: Any,
+                     region: Region, part_path: Path) -> PartSummary:
+    """Read one stream of one file, keep the rows the catalogue stores, weight them.
+
+    Parameters
+    ----------
+    path : the raw file.
+    product : its product (an observation product).
+    stream : the stream to read.
+    screening : the reader's screening thresholds (:func:`screening_for`).
+    region : the catalogue's region.
+    part_path : where to write the part (``.npz``); nothing is written without rows.
+
+    Returns
+    -------
+    PartSummary
+
+    Raises
+    ------
+    TccasInputError
+        From the reader (unreadable or wrongly structured file) or the footprint
+        geometry, naming the file.
+    """
+    if product.read is None:
+        raise TccasInputError(f"{path}: product '{product.name}' has no observation reader")
+    with NETCDF_LOCK:
+        table = product.read(path, stream, screening)
+    n_read = table.sizes[OBS_DIM]
+    time_ns = table["time"].values.astype("datetime64[ns]").astype(np.int64)
+    keep = (time_ns >= region.first_ns) & (time_ns < region.stop_ns)
+    if not region.keep_failed_qc:
+        keep &= table["qc"].values == 0
+    keep &= _may_touch(table, region)
+    table = table.isel({OBS_DIM: np.flatnonzero(keep)})
+    matrix, coverage = _weights(table, region, path)
+    kept = np.flatnonzero((coverage >= region.min_coverage) & (coverage > 0.0))
+    order = kept[np.argsort(time_ns[keep][kept], kind="stable")]
+    table = table.isel({OBS_DIM: order})
+    matrix = sparse.csr_matrix(matrix[order])
+    attrs = {key: _plain(value) for key, value in table.attrs.items()}
+    columns = _columns(table)
+    if order.size == 0:
+        return PartSummary(stream, None, n_read, 0, 0, 0, 0, attrs, columns)
+    arrays = {name: _stored(table, name) for name in columns if name != "coverage"}
+    arrays["coverage"] = coverage[order]
+    blocks = block_of_cells(region.grid, region.block_cells, matrix.indices)
+    part_path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(part_path, **{f"col_{k}": v for k, v in arrays.items()},
+             w_indptr=matrix.indptr.astype(np.int64), w_cell=matrix.indices.astype(np.int64),
+             w_weight=matrix.data.astype(np.float64),
+             block_counts=np.bincount(blocks, minlength=region.n_blocks).astype(np.int64))
+    times = arrays["time"]
+    return PartSummary(stream, part_path, n_read, int(order.size), int(matrix.nnz),
+                       int(times[0]), int(times[-1]), attrs, columns)
+
+
+def load_part(path: Path) -> tuple[dict[str, NDArray[Any]], sparse.csr_matrix,
+                                   NDArray[np.int64]]:
+    """The columns, CSR weights (rows x grid cells, column count unknown: the largest cell
+    id + 1) and per-block entry counts of a part written by :func:`observation_part`."""
+    with np.load(path) as part:
+        columns = {k.removeprefix("col_"): part[k] for k in part.files if k.startswith("col_")}
+        indptr, cells, weights = part["w_indptr"], part["w_cell"], part["w_weight"]
+        counts = part["block_counts"]
+    n_cells = int(cells.max()) + 1 if cells.size else 0
+    matrix = sparse.csr_matrix((weights, cells, indptr), shape=(indptr.size - 1, n_cells))
+    return columns, matrix, counts
+
+
+def part_block_counts(path: Path) -> NDArray[np.int64]:
+    """Per-block weight entry counts of a part (reads that array only)."""
+    with np.load(path) as part:
+        return part["block_counts"]
+
+
+def _columns(table: xr.Dataset) -> dict[str, tuple[tuple[str, ...], dict[str, Any]]]:
+    """Stored per-row variables: the schema's, the footprint's and numeric reader extras."""
+    columns = {}
+    for name, variable in table.data_vars.items():
+        if variable.dims[:1] != (OBS_DIM,) or name == "source":
+            continue
+        if name != "time" and variable.dtype.kind not in "iuf":
+            continue
+        attrs = {k: _plain(v) for k, v in variable.attrs.items()}
+        if name == "time":
+            attrs = {"units": TIME_UNITS, "calendar": "proleptic_gregorian",
+                     "long_name": "acquisition time (UTC)"}
+        columns[str(name)] = (tuple(map(str, variable.dims)), attrs)
+    columns["coverage"] = ((OBS_DIM,), {
+        "units": "1", "long_name": "fraction of the footprint response inside the region "
+        "(row sum of the weights)"})
+    return columns
+
+
+def _stored(table: xr.Dataset, name: str) -> NDArray[Any]:
+    values = table[name].values
+    if name == "time":
+        return values.astype("datetime64[ns]").astype(np.int64)
+    return values
+
+
+def _may_touch(table: xr.Dataset, region: Region) -> NDArray[np.bool_]:
+    """Rows whose footprint bounding box meets the region's lon/lat box (a cheap filter
+    before the exact weights; false positives are removed by the weights)."""
+    centre, west, east, south, north = region.lonlat_box()
+    lat = table["latitude"].values
+    lon = wrap_longitude(table["longitude"].values - centre)
+    if table.attrs["footprint_model"] == FOOTPRINT_CORNERS:
+        offset = table[CORNER_VARIABLES[1]].values - table["longitude"].values[:, None]
+        corner_lon = lon[:, None] + offset
+        corner_lat = table[CORNER_VARIABLES[0]].values
+        lon_lo, lon_hi = corner_lon.min(axis=1), corner_lon.max(axis=1)
+        lat_lo, lat_hi = corner_lat.min(axis=1), corner_lat.max(axis=1)
+    else:
+        radius = 1.05 * table[ELLIPSE_VARIABLES[0]].values / KM_PER_DEGREE
+        lat_lo, lat_hi = lat - radius, lat + radius
+        widest = np.cos(np.radians(np.minimum(np.abs(lat) + radius, 89.9)))
+        lon_lo, lon_hi = lon - radius / widest, lon + radius / widest
+    return (lon_hi >= west) & (lon_lo <= east) & (lat_hi >= south) & (lat_lo <= north)
+
+
+def _weights(table: xr.Dataset, region: Region, path: Path
+             ) -> tuple[sparse.csr_matrix, NDArray[np.float64]]:
+    """Footprint weights (rows x grid cells) and coverage of every row, in batches."""
+    grid = region.grid
+    n = table.sizes[OBS_DIM]
+    pieces = []
+    for start in range(0, n, ROWS_PER_BATCH):
+        rows = table.isel({OBS_DIM: slice(start, start + ROWS_PER_BATCH)})
+        try:
+            if table.attrs["footprint_model"] == FOOTPRINT_CORNERS:
+                weights = quad_weights(grid, rows[CORNER_VARIABLES[1]].values,
+                                       rows[CORNER_VARIABLES[0]].values)
+            else:
+                weights = ellipse_weights(
+                    grid, rows["longitude"].values, rows["latitude"].values,
+                    *(rows[name].values for name in ELLIPSE_VARIABLES), model="uniform")
+        except TccasInputError as err:
+            raise TccasInputError(f"{path}: footprint weights: {err}") from err
+        pieces.append(weights.weights)
+    if not pieces:
+        return sparse.csr_matrix((0, grid.n_cells)), np.zeros(0)
+    matrix = sparse.csr_matrix(sparse.vstack(pieces, format="csr"))
+    return matrix, np.asarray(matrix.sum(axis=1)).ravel()
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-serialisable copy of an attribute value (numpy scalars and arrays)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,334 @@
+"""``tccas ingest``: a catalogue from TROPOSIF (format writer), the real SMOS granules and
+ERA5 files of the new CDS layout; chunks match blocks, idempotence, merging, bad files,
+--strict, a killed ingest, and the reading API's numbers against direct computation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tccas.catalog.catalogue import METEO, OBS, WEIGHTS, block_of_cells, open_catalogue
+from tccas.catalog.catalogue_write import STAGING_MARK
+from tccas.catalog.era5 import era5_to_forcing
+from tccas.catalog.troposif_writer import write_troposif_l2b
+from tccas.catalog.weather import generate_era5_weather
+from tccas.model.errors import TccasInputError
+from tccas.operators.footprint import quad_weights
+from tccas.pipeline.cli import main
+from tccas.pipeline.config import load_config
+from tccas.pipeline.ingest import run_ingest
+
+CONFIG = "iberia-0.25deg"
+OVERRIDES = ["period.start=2023-01-01", "period.end=2023-12-31", "period.spinup_years=0"]
+SMOS = ("smos/SM_OPER_MIR_SMUDP2_20230401T191629_20230401T200942_700_001_1.nc",
+        "smos/SM_OPER_MIR_SMUDP2_20230401T150613_20230401T155931_700_001_1.nc")
+CH4 = ("tropomi_s5p/S5P_OFFL_L2__CH4____20200303T013547_20200303T031717_12367_01_010302_"
+       "20200306T053811.nc")
+# Linear spatial gradient added to the generated air and dew-point temperature [K degree-1].
+T_PER_LAT, T_PER_LON = -0.6, 0.15
+
+
+def config(*extra: str):
+    return load_config(CONFIG, [*OVERRIDES, *extra])
+
+
+def troposif_name(day: dt.date) -> str:
+    nxt = day + dt.timedelta(days=1)
+    return (f"S5P_PAL__L2B_SIF____{day:%Y%m%d}T002400_{nxt:%Y%m%d}T000500_"
+            f"{day:%Y%m%d}T120000.nc")
+
+
+def write_troposif_day(folder: Path, day: dt.date, n: int = 400, seed: int = 0) -> Path:
+    """L2B soundings over the Iberia region around 13 UTC (a tenth too cloudy)."""
+    rng = np.random.default_rng(seed + day.toordinal())
+    lat = rng.uniform(37.2, 42.8, n)
+    lon = rng.uniform(-9.0, -2.5, n)
+    time = (np.datetime64(day, "ns") + np.timedelta64(13, "h")
+            + np.sort(rng.integers(0, 600_000, n)).astype("timedelta64[ms]"))
+    half_lat, half_lon = 0.025, 0.035
+    return write_troposif_l2b(folder / troposif_name(day), {
+        "time": time, "latitude": lat, "longitude": lon,
+        "latitude_bounds": np.stack([lat - half_lat, lat - half_lat, lat + half_lat,
+                                     lat + half_lat], 1),
+        "longitude_bounds": np.stack([lon - half_lon, lon + half_lon, lon + half_lon,
+                                      lon - half_lon], 1),
+        "SIF_743": rng.normal(0.5, 0.3, n), "SIF_735": rng.normal(0.5, 0.3, n),
+        "SIF_ERROR_743": rng.uniform(0.2, 0.4, n), "SIF_ERROR_735": rng.uniform(0.2, 0.4, n),
+        "solar_zenith_angle": rng.uniform(20.0, 40.0, n),
+        "viewing_zenith_angle": rng.uniform(0.0, 50.0, n),
+        "cloud_fraction_L2": np.where(np.arange(n) % 10 == 0, 0.9, 0.2)}, day)
+
+
+def write_era5_month(folder: Path, first: str, last: str) -> list[Path]:
+    """ERA5 instant and accum files over Iberia (new CDS layout, latitude north first):
+    the generated Majadas weather everywhere, temperatures with a linear gradient."""
+    point = generate_era5_weather("majadas", first, last, seed=3)
+    lats = np.arange(43.0, 36.99, -0.25)
+    lons = np.arange(-9.5, -1.99, 0.25)
+    offset = (T_PER_LAT * lats[:, None] + T_PER_LON * lons[None, :]).astype(np.float64)
+    paths = []
+    for step, names in (("instant", ("t2m", "d2m", "sp", "u10", "v10")),
+                        ("accum", ("ssrd", "strd", "tp"))):
+        fields = {}
+        for name in names:
+            values = point[name].values.astype(np.float64)[:, None, None] + np.zeros(
+                (1, lats.size, lons.size))
+            if name in ("t2m", "d2m"):
+                values = values + offset
+            fields[name] = (("valid_time", "latitude", "longitude"), values,
+                            point[name].attrs)
+        ds = xr.Dataset(fields, coords={"valid_time": point["valid_time"].values,
+                                        "latitude": lats, "longitude": lons})
+        path = folder / f"ERA5_{first[:7].replace('-', '')}_stepType-{step}.nc"
+        ds.to_netcdf(path)
+        paths.append(path)
+    return paths
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """SHA-256 of every file under a folder, by relative path."""
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory, fixture_file) -> Path:
+    folder = tmp_path_factory.mktemp("raw")
+    for k in range(3):
+        write_troposif_day(folder, dt.date(2023, 4, 1 + k))
+    for name in SMOS:
+        shutil.copy(fixture_file(name), folder)
+    write_era5_month(folder, "2023-04-01", "2023-04-03")
+    (folder / "README.txt").write_text("not a product\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(raw, tmp_path_factory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("cat") / "iberia.zarr"
+    report = run_ingest(config(), raw, out, show_progress=False)
+    return out, report
+
+
+def test_ingest_reports_every_file_and_writes_provenance(built, raw):
+    out, report = built
+    assert report.changed and not report.of_status("rejected")
+    assert len(report.of_status("ingested")) == 7
+    assert [p.name for p in report.ignored] == ["README.txt"]
+    catalogue = open_catalogue(out)
+    names = [entry["name"] for entry in catalogue.provenance]
+    assert names == sorted(p.name for p in raw.iterdir() if p.name != "README.txt")
+    entry = catalogue.provenance[names.index(troposif_name(dt.date(2023, 4, 2)))]
+    assert entry["status"] == "ingested" and entry["product"] == "troposif"
+    assert entry["reader"] == "tccas.catalog.troposif.read_troposif"
+    path = raw / entry["name"]
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert catalogue.streams == ["sif743", "sm_surface", "vod"]
+    assert catalogue.qc_thresholds["sif743"]["max_cloud_fraction"] == 0.8
+    assert "name: iberia-0.25deg" in catalogue.config_yaml
+
+
+def test_rows_passed_qc_are_time_sorted_and_weights_sum_to_coverage(built):
+    out, report = built
+    catalogue = open_catalogue(out)
+    table = catalogue.observation_table("sif743").load()
+    assert table.sizes["obs"] == report.total_rows["sif743"] > 500
+    assert np.all(np.diff(table["time"].values.astype(np.int64)) >= 0)
+    assert np.all(table["qc"].values == 0)
+    assert np.all(table["cloud_fraction"].values <= 0.8)
+    weights = xr.open_zarr(out, group=f"{OBS}/sif743/{WEIGHTS}").load()
+    row_sums = np.bincount(weights["obs"].values, weights=weights["weight"].values,
+                           minlength=table.sizes["obs"])
+    np.testing.assert_allclose(row_sums, table["coverage"].values, rtol=1e-12)
+    assert table["coverage"].values.min() >= 0.5
+    assert table["coverage"].values.max() == pytest.approx(1.0)
+    blocks = block_of_cells(catalogue.grid, 8, weights["cell"].values)
+    np.testing.assert_array_equal(np.diff(weights["block_start"].values),
+                                  np.bincount(blocks, minlength=len(catalogue.blocks)))
+    assert np.all(np.diff(blocks) >= 0)
+
+
+def test_observations_of_a_block_match_the_footprint_weights(built):
+    catalogue = open_catalogue(built[0])
+    block = catalogue.blocks[4]
+    seen = catalogue.observations("sif743", block, start="2023-04-01", end="2023-04-03")
+    assert seen.n_obs > 20
+    table = seen.table
+    direct = quad_weights(catalogue.grid, table["corner_longitude"].values,
+                          table["corner_latitude"].values).weights[:, block.cell_ids()]
+    np.testing.assert_allclose(seen.cell_weights.toarray(), direct.toarray(), atol=1e-12)
+    hours = (table["time"].values - np.datetime64("2023-04-01T00", "ns")) // np.timedelta64(
+        1, "h")
+    np.testing.assert_array_equal(seen.hour, hours)
+    assert set(seen.hour // 24) <= {0, 1, 2} and set(seen.hour % 24) == {13}
+    assert seen.tile_weights is None  # no land cover in RAW_DIR
+
+
+def test_meteorology_is_chunked_by_block_and_interpolated_exactly(built):
+    out, report = built
+    assert report.meteo_hours == 3 * 24
+    zarray = json.loads((out / METEO / "air_temperature" / ".zarray").read_text())
+    assert zarray["chunks"] == [8, 8, 8760] and zarray["shape"] == [19, 24, 8760]
+    catalogue = open_catalogue(out)
+    block = catalogue.blocks[4]
+    forcing = catalogue.block_forcing(block, "2023-04-01", "2023-04-03")
+    assert forcing.n_met == 64 and forcing.n_hour == 72
+    assert forcing.start == np.datetime64("2023-04-01T00", "h")
+    site = era5_to_forcing(generate_era5_weather("majadas", "2023-04-01", "2023-04-03", seed=3),
+                           "generated")
+    cells = block.cell_ids()
+    lat = catalogue.grid.y[cells // catalogue.grid.nx]
+    lon = catalogue.grid.x[cells % catalogue.grid.nx]
+    expected = site.air_temperature + (T_PER_LAT * lat + T_PER_LON * lon)[:, None]
+    np.testing.assert_allclose(forcing.air_temperature, expected, rtol=2e-7)
+    np.testing.assert_allclose(forcing.shortwave_down, np.broadcast_to(
+        site.shortwave_down, forcing.shortwave_down.shape), rtol=2e-7, atol=1e-4)
+    np.testing.assert_allclose(forcing.co2, np.broadcast_to(site.co2[0], forcing.co2.shape))
+    with pytest.raises(TccasInputError, match="missing at 2023-04-04T00"):
+        catalogue.block_forcing(block, "2023-04-01", "2023-04-04")
+
+
+def test_ingesting_the_same_files_again_changes_nothing(built, raw):
+    out, _ = built
+    before = tree_digest(out)
+    report = run_ingest(config(), raw, out, show_progress=False)
+    assert not report.changed and len(report.of_status("known")) == 7
+    assert tree_digest(out) == before
+
+
+def test_new_files_merge_into_the_catalogue_as_one_ingest_would(raw, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "all"
+    first.mkdir()
+    for path in raw.iterdir():
+        if path.name != troposif_name(dt.date(2023, 4, 3)):
+            shutil.copy(path, first / path.name)
+    out = tmp_path / "merged.zarr"
+    run_ingest(config(), first, out, show_progress=False)
+    shutil.copytree(raw, second)
+    report = run_ingest(config(), second, out, show_progress=False)
+    assert [f.path.name for f in report.of_status("ingested")] == [troposif_name(
+        dt.date(2023, 4, 3))]
+    once = tmp_path / "once.zarr"
+    run_ingest(config(), raw, once, show_progress=False)
+    merged, direct = open_catalogue(out), open_catalogue(once)
+    for name in ("time", "value", "coverage"):
+        np.testing.assert_array_equal(merged.observation_table("sif743")[name].values,
+                                      direct.observation_table("sif743")[name].values)
+    for name in ("obs", "cell", "weight", "block_start"):
+        np.testing.assert_array_equal(
+            xr.open_zarr(out, group=f"{OBS}/sif743/{WEIGHTS}")[name].values,
+            xr.open_zarr(once, group=f"{OBS}/sif743/{WEIGHTS}")[name].values)
+    assert sorted(e["sha256"] for e in merged.provenance) == sorted(
+        e["sha256"] for e in direct.provenance)
+
+
+@pytest.fixture
+def bad_raw(tmp_path, raw, fixture_file) -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    good = raw / troposif_name(dt.date(2023, 4, 1))
+    shutil.copy(good, folder)
+    (folder / troposif_name(dt.date(2023, 4, 5))).write_bytes(b"")
+    data = good.read_bytes()
+    (folder / troposif_name(dt.date(2023, 4, 6))).write_bytes(data[: len(data) // 2])
+    (folder / troposif_name(dt.date(2023, 4, 7))).write_bytes(
+        np.random.default_rng(0).bytes(4096))
+    shutil.copy(fixture_file(CH4), folder / troposif_name(dt.date(2023, 4, 8)))
+    (folder / "ERA5_202304_stepType-accum.nc").write_text("temperature,12\n")
+    return folder
+
+
+def test_bad_files_are_rejected_with_their_reason_and_the_others_ingested(bad_raw, tmp_path):
+    out = tmp_path / "bad.zarr"
+    report = run_ingest(config(), bad_raw, out, show_progress=False)
+    reasons = {f.path.name: f.reason for f in report.of_status("rejected")}
+    assert set(reasons) == {troposif_name(dt.date(2023, 4, d)) for d in (5, 6, 7, 8)} | {
+        "ERA5_202304_stepType-accum.nc"}
+    assert "empty, truncated or not netCDF (0 bytes)" in reasons[troposif_name(
+        dt.date(2023, 4, 5))]
+    assert "cannot be opened as netCDF-4" in reasons[troposif_name(dt.date(2023, 4, 6))]
+    assert "cannot be opened as netCDF-4" in reasons[troposif_name(dt.date(2023, 4, 7))]
+    assert "SIF_743" in reasons[troposif_name(dt.date(2023, 4, 8))]
+    assert "cannot be read as NetCDF" in reasons["ERA5_202304_stepType-accum.nc"]
+    rejected = [line for line in report.lines() if line.startswith("rejected ")]
+    assert len(rejected) == 5
+    assert any(line.startswith(f"rejected {bad_raw / troposif_name(dt.date(2023, 4, 5))}: ")
+               for line in rejected)
+    catalogue = open_catalogue(out)
+    status = {e["name"]: (e["status"], e["reason"]) for e in catalogue.provenance}
+    assert status[troposif_name(dt.date(2023, 4, 1))] == ("ingested", "")
+    assert status[troposif_name(dt.date(2023, 4, 7))][0] == "rejected"
+    assert catalogue.observation_table("sif743").sizes["obs"] > 100
+    # Rejected files are known too: a second ingest adds nothing.
+    assert not run_ingest(config(), bad_raw, out, show_progress=False).changed
+
+
+def test_strict_fails_on_a_bad_file_and_writes_nothing(bad_raw, tmp_path, capsys):
+    out = tmp_path / "strict.zarr"
+    with pytest.raises(TccasInputError, match=r"--strict: .*20230405.*empty, truncated"):
+        run_ingest(config(), bad_raw, out, strict=True, show_progress=False)
+    assert not out.exists()
+    assert not list(tmp_path.glob(f".strict.zarr{STAGING_MARK}*"))
+    status = main(["ingest", CONFIG, "--raw", str(bad_raw), "--out", str(out), "--strict",
+                   "--quiet", *[a for o in OVERRIDES for a in ("--set", o)]])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(error) == 1 and error[0].startswith("tccas: error: --strict: ")
+
+
+def test_configuration_errors_stop_before_any_work(raw, built, tmp_path):
+    with pytest.raises(TccasInputError, match=r"streams.sif743.qc: unknown threshold "
+                                              r"'max_cloud'.*known: min_qa"):
+        run_ingest(config("streams.sif743.qc.max_cloud=0.3"), raw, tmp_path / "x.zarr")
+    with pytest.raises(TccasInputError, match="block_cells = 8, the configuration gives 4"):
+        run_ingest(config("region.block_cells=4"), raw, built[0])
+    with pytest.raises(TccasInputError, match=r"stream sif743 was screened with"):
+        run_ingest(config("streams.sif743.qc.max_cloud_fraction=0.3"), raw, built[0])
+    with pytest.raises(TccasInputError, match="RAW_DIR is not a folder"):
+        run_ingest(config(), tmp_path / "missing", tmp_path / "x.zarr")
+    assert not (tmp_path / "x.zarr").exists()
+
+
+def test_a_killed_ingest_leaves_the_previous_catalogue_intact(raw, tmp_path):
+    folder = tmp_path / "raw"
+    shutil.copytree(raw, folder)
+    out = tmp_path / "cat.zarr"
+    run_ingest(config(), folder, out, show_progress=False)
+    before = tree_digest(out)
+    for k in range(12):
+        write_troposif_day(folder, dt.date(2023, 5, 1 + k), n=2000)
+    write_era5_month(folder, "2023-05-01", "2023-05-31")
+    command = [sys.executable, "-m", "tccas.pipeline.cli", "ingest", CONFIG, "--raw",
+               str(folder), "--out", str(out), "--quiet",
+               *[a for o in OVERRIDES for a in ("--set", o)]]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staging_store = None
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline and staging_store is None:
+        candidates = [p for p in tmp_path.glob(f".cat.zarr{STAGING_MARK}*")
+                      if not p.name.endswith(".work")]
+        staging_store = candidates[0] if candidates else None
+        time.sleep(0.005)
+    assert staging_store is not None, "the ingest finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert staging_store.exists()
+    assert tree_digest(out) == before
+    catalogue = open_catalogue(out)
+    assert catalogue.observation_table("sif743").sizes["obs"] > 0
+    report = run_ingest(config(), folder, out, show_progress=False)
+    assert len(report.of_status("ingested")) == 14
+    assert not list(tmp_path.glob(f".cat.zarr{STAGING_MARK}*"))
+    assert open_catalogue(out).block_forcing(0, "2023-05-01", "2023-05-30").n_hour == 720
+    assert set(os.listdir(tmp_path)) == {"raw", "cat.zarr"}
