@@ -118,7 +118,7 @@ class ControlSpace:
         indices (needed for per-tile elements)."""
         table = prior_table(pft_codes)
         for element in np.flatnonzero(self.kind == KIND_MODEL):
-            target = self._tiles_of(element, pft_codes, tile_ids)
+            target = self.tiles_of(element, pft_codes, tile_ids)
             table[target, self.column[element]] = x[element]
         return table
 
@@ -139,7 +139,7 @@ class ControlSpace:
             if self.kind[element] == KIND_OPERATOR:
                 g[element] = operator_b[self.column[element]]
             else:
-                target = self._tiles_of(element, pft_codes, tile_ids)
+                target = self.tiles_of(element, pft_codes, tile_ids)
                 g[element] = parameters_b[target, self.column[element]].sum()
         return g
 
@@ -150,8 +150,10 @@ class ControlSpace:
         z = np.clip(spread * rng.standard_normal(self.n), bounds[:, 0], bounds[:, 1])
         return self.x_from_z(z)
 
-    def _tiles_of(self, element: int, pft_codes: np.ndarray,
-                  tile_ids: np.ndarray | None) -> np.ndarray:
+    def tiles_of(self, element: int, pft_codes: np.ndarray,
+                 tile_ids: np.ndarray | None) -> np.ndarray:
+        """Indices of the tiles (given their PFT codes and global ids) that control
+        element ``element`` sets."""
         if self.tile[element] < 0:
             return np.flatnonzero(np.asarray(pft_codes) == self.pft[element])
         if tile_ids is None:

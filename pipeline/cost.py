@@ -44,6 +44,7 @@ from tccas.model.tiles import Tiles
 from tccas.operators.observe import (
     FootprintObservations,
     PartialSums,
+    SampledObservations,
     complete,
     complete_adjoint,
     partial_sums,
@@ -70,6 +71,9 @@ class BlockProblem:
     observations : per assimilated stream, the block's footprint observations.
     observation_ids : per stream, (n_obs,) index of each observation in the stream's
         global table (:class:`StreamData`).
+    tile_area : (n_tile,) [m2] ground area of each tile (cover fraction x cell area), the
+        weight of the tile in regional means; default the cover fraction (cells of equal
+        area).
     """
 
     index: int
@@ -79,8 +83,11 @@ class BlockProblem:
     spinup: SpinUp
     observations: tuple[FootprintObservations, ...]
     observation_ids: tuple[np.ndarray, ...]
+    tile_area: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.tile_area is None:
+            object.__setattr__(self, "tile_area", np.asarray(self.tiles.cover_fraction))
         if len(self.observations) != len(self.observation_ids):
             raise TccasInputError(f"block {self.index}: one id array per stream is needed")
         for obs, ids in zip(self.observations, self.observation_ids, strict=True):
@@ -133,7 +140,8 @@ def _block_parameters(problem: BlockProblem, space: ControlSpace, x: np.ndarray
             space.operator_parameters(x))
 
 
-def _sampled(problem: BlockProblem):
+def sampled_observations(problem: BlockProblem) -> SampledObservations:
+    """The block's snapshot hours and the snapshot row of every footprint weight."""
     return sample_observations(problem.tiles.n_tile, problem.forcing.n_hour,
                                problem.observations)
 
@@ -142,7 +150,7 @@ def block_forward(problem: BlockProblem, space: ControlSpace, x: np.ndarray,
                   threads: int | None = 1) -> BlockForward:
     """Forward phase of one block (a Dask task): partial sums of its observations."""
     parameters, operators = _block_parameters(problem, space, x)
-    sampled = _sampled(problem)
+    sampled = sampled_observations(problem)
     try:
         result = run_forward(problem.tiles, parameters, problem.forcing, problem.spinup,
                              threads=threads, samples=sampled.samples)
@@ -174,7 +182,7 @@ def block_gradient(problem: BlockProblem, space: ControlSpace, x: np.ndarray,
     the block takes the entries of its own observations.
     """
     _, operators = _block_parameters(problem, space, x)
-    sampled = _sampled(problem)
+    sampled = sampled_observations(problem)
     local_b = [np.asarray(b)[ids] for b, ids in zip(simulated_b, problem.observation_ids,
                                                     strict=True)]
     snapshots_b, operator_b = partial_sums_adjoint(sampled, forward.snapshots, operators,
@@ -214,15 +222,21 @@ class Misfit:
     sums_b: tuple[np.ndarray, ...]
 
 
-def misfit(streams: Sequence[StreamData], reduced: Sequence[PartialSums]) -> Misfit:
-    """Residuals, cost terms and the adjoint seeds from the reduced partial sums."""
+def misfit(streams: Sequence[StreamData], reduced: Sequence[PartialSums],
+           valid: Sequence[np.ndarray]) -> Misfit:
+    """Residuals, cost terms and the adjoint seeds from the reduced partial sums, over the
+    ``valid`` observations of each stream (the others are NaN and do not count)."""
     simulated, terms, sums_b = [], {}, []
-    for stream, part in zip(streams, reduced, strict=True):
-        sim = complete(part)
-        normalised = (sim - stream.value) / stream.sigma
+    for stream, part, ok in zip(streams, reduced, valid, strict=True):
+        inside = PartialSums(part.stream, part.sums[ok], part.weights[ok])
+        sim = np.full(stream.n_obs, np.nan)
+        sim[ok] = complete(inside)
+        normalised = (sim[ok] - stream.value[ok]) / stream.sigma[ok]
         terms[stream.name] = 0.5 * float(normalised @ normalised)
         simulated.append(sim)
-        sums_b.append(complete_adjoint(part, normalised / stream.sigma))
+        seed = np.zeros(stream.n_obs)
+        seed[ok] = complete_adjoint(inside, normalised / stream.sigma[ok])
+        sums_b.append(seed)
     return Misfit(tuple(simulated), terms, tuple(sums_b))
 
 
@@ -264,44 +278,49 @@ class CostFunction:
         self.client = client
         self.threads = threads if client is None else 1
         if client is None:
-            self._problems: list = [load() for load in loaders]
-            self._ids = [p.observation_ids for p in self._problems]
+            self.problems: list = [load() for load in loaders]
+            summaries = [_summary(p) for p in self.problems]
         else:
-            self._problems = [client.submit(load, key=f"block-problem-{i}-{tokenize(load)}")
-                              for i, load in enumerate(loaders)]
-            self._ids = client.gather([client.submit(_observation_ids, p)
-                                       for p in self._problems])
-        for ids in self._ids:
+            self.problems = [client.submit(load, key=f"block-problem-{i}-{tokenize(load)}")
+                             for i, load in enumerate(loaders)]
+            summaries = client.gather([client.submit(_summary, p) for p in self.problems])
+        self.observation_ids = [ids for ids, _, _ in summaries]
+        self.pft_codes = np.unique(np.concatenate([pfts for _, pfts, _ in summaries]))
+        for ids in self.observation_ids:
             if len(ids) != len(self.streams):
                 raise TccasInputError(f"a block has {len(ids)} observation streams, the "
                                       f"cost has {len(self.streams)}")
+        totals = reduce_streams(self.streams, self.observation_ids,
+                                [weights for _, _, weights in summaries])
+        #: per stream, the observations some tile (or bare ground) of the region sees
+        self.valid = [part.weights > 0.0 for part in totals]
 
     @property
     def n_obs(self) -> int:
-        """Number of assimilated observations."""
-        return sum(s.n_obs for s in self.streams)
+        """Number of assimilated observations (those the region's tiles see)."""
+        return int(sum(ok.sum() for ok in self.valid))
 
     def __call__(self, z: np.ndarray) -> Evaluation:
         z = np.asarray(z, dtype=np.float64)
         x = self.space.x_from_z(z)
         if self.client is None:
-            forwards = [block_forward(p, self.space, x, self.threads) for p in self._problems]
+            forwards = [block_forward(p, self.space, x, self.threads) for p in self.problems]
             partials = [f.partials for f in forwards]
         else:
             forwards = [self.client.submit(block_forward, p, self.space, x, 1)
-                        for p in self._problems]
+                        for p in self.problems]
             partials = self.client.gather([self.client.submit(block_partials, f)
                                            for f in forwards])
-        reduced = reduce_streams(self.streams, self._ids, partials)
-        fit = misfit(self.streams, reduced)
+        reduced = reduce_streams(self.streams, self.observation_ids, partials)
+        fit = misfit(self.streams, reduced, self.valid)
         if self.client is None:
             gradients = [block_gradient(p, self.space, x, f, fit.sums_b, self.threads)
-                         for p, f in zip(self._problems, forwards, strict=True)]
+                         for p, f in zip(self.problems, forwards, strict=True)]
         else:
             sums_b = self.client.scatter(list(fit.sums_b), broadcast=True)
             gradients = self.client.gather([
                 self.client.submit(block_gradient, p, self.space, x, f, sums_b, 1)
-                for p, f in zip(self._problems, forwards, strict=True)])
+                for p, f in zip(self.problems, forwards, strict=True)])
         gradient_x = np.sum(np.stack(gradients), axis=0)
         terms = {"prior": 0.5 * float(z @ z), **fit.terms}
         return Evaluation(z=z, cost=float(sum(terms.values())), terms=terms,
@@ -309,5 +328,14 @@ class CostFunction:
                           simulated=fit.simulated)
 
 
-def _observation_ids(problem: BlockProblem) -> tuple[np.ndarray, ...]:
-    return problem.observation_ids
+def _summary(problem: BlockProblem
+             ) -> tuple[tuple[np.ndarray, ...], np.ndarray, tuple[PartialSums, ...]]:
+    """What the client needs of a block once: observation ids, PFT codes, and the footprint
+    weight each observation has on the block (W_i of :mod:`tccas.operators.observe`)."""
+    weights = []
+    for obs in problem.observations:
+        total = np.asarray(obs.weights.sum(axis=1)).ravel()
+        if obs.spec.non_vegetated is not None:
+            total = total + obs.non_vegetated
+        weights.append(PartialSums(obs.stream, np.zeros(obs.n_obs), total))
+    return problem.observation_ids, np.unique(problem.tiles.pft), tuple(weights)
