@@ -32,7 +32,13 @@ from scipy import sparse
 
 from tccas.catalog.catalogue import TIME_UNITS, block_of_cells
 from tccas.catalog.catalogue_meteo import NETCDF_LOCK
+from tccas.catalog.cci_biomass import STREAM as BIOMASS_STREAM
+from tccas.catalog.cci_biomass import BiomassScreening, read_cci_biomass
+from tccas.catalog.cci_landcover import aggregate_pft_fractions, read_cci_landcover
 from tccas.catalog.grid import Grid, wrap_longitude
+from tccas.catalog.gridded import BBox
+from tccas.catalog.jrc_tip import STREAM as TIP_STREAM
+from tccas.catalog.jrc_tip import TipScreening, read_jrc_tip
 from tccas.catalog.observations import (
     CORNER_VARIABLES,
     ELLIPSE_VARIABLES,
@@ -41,16 +47,28 @@ from tccas.catalog.observations import (
 )
 from tccas.catalog.smos import DEFAULT_SCREENING as SMOS_DEFAULT_SCREENING
 from tccas.catalog.smos import read_smos_l2sm
+from tccas.catalog.smos_ic import DEFAULT_SCREENING as SMOS_IC_DEFAULT_SCREENING
+from tccas.catalog.smos_ic import read_smos_ic
 from tccas.catalog.troposif import TroposifScreening, read_troposif
 from tccas.model.errors import TccasInputError
+from tccas.model.parameters import pft_code
 from tccas.operators.footprint import ellipse_weights, quad_weights
 
-#: Rows weighted at once (bounds the memory of the footprint geometry).
-ROWS_PER_BATCH = 100_000
+#: Footprints weighted at once: quadrilaterals, and ellipses (128-gons or rasters). Measured
+#: on the Lapland 0.25 degree grid, these batch sizes are the fastest and keep the
+#: temporary memory of the geometry at about 15 MB (1300 ellipses at once: 3x slower and
+#: 300 MB).
+QUADS_PER_BATCH = 5_000
+ELLIPSES_PER_BATCH = 100
 #: [km] length of one degree of latitude, for footprint bounding boxes (an upper bound).
 KM_PER_DEGREE = 111.7
 
-ProductKind = Literal["observations", "meteorology", "landcover", "truth"]
+#: [degree] margin around the region's lon/lat box when a reader subsets a gridded file
+#: (more than half the largest pixel read: an EASE-2 25 km cell at high latitude).
+BBOX_MARGIN_DEG = 0.5
+
+ProductKind = Literal["observations", "meteorology", "landcover", "companion"]
+Reader = Callable[[Path, str, Any, BBox], xr.Dataset]
 
 
 @dataclass(frozen=True)
@@ -60,10 +78,12 @@ class Product:
     Attributes
     ----------
     name : product name, as in a stream's ``product`` in the configuration.
-    kind : what it feeds: observation tables, meteorology, static maps, or the truth.
+    kind : what it feeds: observation tables, meteorology, static maps, or nothing by
+        itself (``companion``: read together with another file, e.g. a biomass SD tile).
     patterns : case-insensitive shell patterns of its file names.
     streams : observation streams it can feed.
-    read : ``read(path, stream, screening) -> canonical table`` (observation products).
+    read : ``read(path, stream, screening, bbox) -> canonical table`` (observation
+        products); ``bbox`` = (west, south, east, north) [degree] to subset gridded files.
     default_screening : ``default_screening(stream) -> screening dataclass``.
     """
 
@@ -71,7 +91,7 @@ class Product:
     kind: ProductKind
     patterns: tuple[str, ...]
     streams: tuple[str, ...] = ()
-    read: Callable[[Path, str, Any], xr.Dataset] | None = None
+    read: Reader | None = None
     default_screening: Callable[[str], Any] | None = None
 
 
@@ -80,11 +100,30 @@ PRODUCTS: dict[str, Product] = {
     for p in (
         Product("troposif", "observations",
                 ("s5p_*l2b_sif*.nc", "s5p_*l2__sif*.nc", "troposif_*.nc"),
-                streams=("sif743",), read=read_troposif,
+                streams=("sif743",),
+                read=lambda path, stream, rules, _: read_troposif(path, stream, rules),
                 default_screening=lambda stream: TroposifScreening()),
         Product("smos_l2", "observations", ("sm_*_mir_smudp2_*.nc",),
-                streams=("sm_surface", "vod"), read=read_smos_l2sm,
+                streams=("sm_surface", "vod"),
+                read=lambda path, stream, rules, _: read_smos_l2sm(path, stream, rules),
                 default_screening=lambda stream: SMOS_DEFAULT_SCREENING[stream]),
+        Product("smos_ic", "observations", ("sm_*_mir_cdf3s[ad]_*.nc",),
+                streams=("sm_surface", "vod"),
+                read=lambda path, stream, rules, bbox: read_smos_ic(path, stream, rules, bbox),
+                default_screening=lambda stream: SMOS_IC_DEFAULT_SCREENING[stream]),
+        Product("jrc_tip", "observations", ("jrc-tip*.nc", "*tip_fapar*.nc"),
+                streams=(TIP_STREAM,),
+                read=lambda path, _, rules, bbox: read_jrc_tip(path, None, rules, bbox),
+                default_screening=lambda stream: TipScreening()),
+        Product("cci_biomass", "observations",
+                ("*esacci-biomass-l4-agb-merged-*.nc", "*esacci-biomass-l4-agb-merged-*.tif",
+                 "*esacci-biomass-l4-agb-merged-*.tiff"),
+                streams=(BIOMASS_STREAM,),
+                read=lambda path, _, rules, bbox: read_cci_biomass(
+                    path, bbox=bbox, screening=rules),
+                default_screening=lambda stream: BiomassScreening()),
+        Product("cci_biomass_sd", "companion", ("*esacci-biomass-l4-agb_sd-merged-*",)),
+        Product("cci_landcover", "landcover", ("esacci-lc-l4-pft-map-*.nc",)),
         Product("era5", "meteorology",
                 ("*era5*.nc", "*era5*.zip", "data_stream-*.nc", "reanalysis-era5*")),
     )
@@ -167,6 +206,14 @@ class Region:
         return (math.ceil(self.grid.ny / self.block_cells)
                 * math.ceil(self.grid.nx / self.block_cells))
 
+    def bbox(self) -> BBox:
+        """(west, south, east, north) [degree] around the grid, with
+        :data:`BBOX_MARGIN_DEG`, for readers that subset gridded files."""
+        centre, west, east, south, north = self.lonlat_box()
+        margin = BBOX_MARGIN_DEG
+        return (centre + west - margin, max(south - margin, -90.0), centre + east + margin,
+                min(north + margin, 90.0))
+
     def lonlat_box(self) -> tuple[float, float, float, float, float]:
         """(centre longitude, west, east, south, north) [degree] bounding the grid, the
         longitudes relative to the centre one (dateline-safe)."""
@@ -215,22 +262,26 @@ class PartSummary:
     columns: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
 
 
-def observation_part(path: Path, product: Product, stream: str, screening: Any,
-                     region: Region, part_path: Path) -> PartSummary:
-    """Read one stream of one file, keep the rows the catalogue stores, weight them.
+def observation_parts(path: Path, product: Product, screenings: dict[str, Any],
+                      region: Region, part_dir: Path, key: str) -> list[PartSummary]:
+    """Read every wanted stream of one file, keep the rows the catalogue stores, weight them.
+
+    Streams of one file often share footprints (SMOS soil moisture and VOD come from the
+    same grid points): the weights of each distinct footprint are computed once.
 
     Parameters
     ----------
     path : the raw file.
     product : its product (an observation product).
-    stream : the stream to read.
-    screening : the reader's screening thresholds (:func:`screening_for`).
+    screenings : stream -> the reader's screening thresholds (:func:`screening_for`).
     region : the catalogue's region.
-    part_path : where to write the part (``.npz``); nothing is written without rows.
+    part_dir : folder of the parts; stream ``s`` goes to ``part_dir / s / f"{key}.npz"``,
+        nothing is written for a stream without rows.
+    key : file name stem of the parts (unique per raw file, e.g. its checksum).
 
     Returns
     -------
-    PartSummary
+    list of PartSummary, one per stream, in the order of ``screenings``.
 
     Raises
     ------
@@ -240,18 +291,35 @@ def observation_part(path: Path, product: Product, stream: str, screening: Any,
     """
     if product.read is None:
         raise TccasInputError(f"{path}: product '{product.name}' has no observation reader")
-    with NETCDF_LOCK:
-        table = product.read(path, stream, screening)
-    n_read = table.sizes[OBS_DIM]
-    time_ns = table["time"].values.astype("datetime64[ns]").astype(np.int64)
-    keep = (time_ns >= region.first_ns) & (time_ns < region.stop_ns)
-    if not region.keep_failed_qc:
-        keep &= table["qc"].values == 0
-    keep &= _may_touch(table, region)
-    table = table.isel({OBS_DIM: np.flatnonzero(keep)})
-    matrix, coverage = _weights(table, region, path)
+    tables, n_read = {}, {}
+    for stream, screening in screenings.items():
+        with NETCDF_LOCK:
+            table = product.read(path, stream, screening, region.bbox())
+        n_read[stream] = table.sizes[OBS_DIM]
+        time_ns = _stored(table, "time")
+        keep = (time_ns >= region.first_ns) & (time_ns < region.stop_ns)
+        if not region.keep_failed_qc:
+            keep &= table["qc"].values == 0
+        keep &= _may_touch(table, region)
+        tables[stream] = table.isel({OBS_DIM: np.flatnonzero(keep)})
+    shapes = [_footprint_keys(table) for table in tables.values()]
+    unique, inverse = np.unique(np.concatenate(shapes), axis=0, return_inverse=True)
+    model = next(iter(tables.values())).attrs["footprint_model"] if tables else ""
+    matrix, coverage = _weights(model, unique, region, path)
+    summaries, offset = [], 0
+    for (stream, table), shape in zip(tables.items(), shapes, strict=True):
+        rows = inverse.ravel()[offset:offset + len(shape)]
+        offset += len(shape)
+        summaries.append(_write_part(stream, table, n_read[stream], matrix[rows],
+                                     coverage[rows], region, part_dir / stream / f"{key}.npz"))
+    return summaries
+
+
+def _write_part(stream: str, table: xr.Dataset, n_read: int, matrix: sparse.csr_matrix,
+                coverage: NDArray[np.float64], region: Region, part_path: Path) -> PartSummary:
+    """Keep the rows covering enough of the region, sort them by time, write the part."""
     kept = np.flatnonzero((coverage >= region.min_coverage) & (coverage > 0.0))
-    order = kept[np.argsort(time_ns[keep][kept], kind="stable")]
+    order = kept[np.argsort(_stored(table, "time")[kept], kind="stable")]
     table = table.isel({OBS_DIM: order})
     matrix = sparse.csr_matrix(matrix[order])
     attrs = {key: _plain(value) for key, value in table.attrs.items()}
@@ -269,6 +337,26 @@ def observation_part(path: Path, product: Product, stream: str, screening: Any,
     times = arrays["time"]
     return PartSummary(stream, part_path, n_read, int(order.size), int(matrix.nnz),
                        int(times[0]), int(times[-1]), attrs, columns)
+
+
+def landcover_on_grid(path: Path, region: Region) -> xr.Dataset:
+    """PFT cover fractions of a CCI Land Cover PFT file on the region's grid.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``pft_fraction`` (pft, y, x) with ``pft`` the BETHY codes (ascending) and
+        ``non_vegetated`` (y, x) [1], area-weighted means of the 300 m cells
+        (:func:`tccas.catalog.cci_landcover.aggregate_pft_fractions`), NaN where no valid
+        land-cover cell falls; attribute ``year`` of the map (None when the file has none).
+    """
+    with NETCDF_LOCK:
+        fractions = read_cci_landcover(path, bbox=region.bbox())
+    on_grid = aggregate_pft_fractions(fractions, region.grid)
+    codes = [pft_code(str(name)) for name in on_grid["pft"].values]
+    on_grid = on_grid.assign_coords(pft=codes).sortby("pft")
+    on_grid.attrs["year"] = fractions.attrs.get("year")
+    return on_grid[["pft_fraction", "non_vegetated"]]
 
 
 def load_part(path: Path) -> tuple[dict[str, NDArray[Any]], sparse.csr_matrix,
@@ -336,22 +424,31 @@ def _may_touch(table: xr.Dataset, region: Region) -> NDArray[np.bool_]:
     return (lon_hi >= west) & (lon_lo <= east) & (lat_hi >= south) & (lat_lo <= north)
 
 
-def _weights(table: xr.Dataset, region: Region, path: Path
+def _footprint_keys(table: xr.Dataset) -> NDArray[np.float64]:
+    """(n, k) the numbers that define each row's footprint: the corners, or the centre,
+    semi-axes and orientation of an ellipse (the layout :func:`_weights` takes)."""
+    if table.attrs["footprint_model"] == FOOTPRINT_CORNERS:
+        return np.concatenate([table[CORNER_VARIABLES[1]].values,
+                               table[CORNER_VARIABLES[0]].values], axis=1).reshape(-1, 8)
+    return np.column_stack([table["longitude"].values, table["latitude"].values,
+                            *(table[name].values for name in ELLIPSE_VARIABLES)])
+
+
+def _weights(model: str, keys: NDArray[np.float64], region: Region, path: Path
              ) -> tuple[sparse.csr_matrix, NDArray[np.float64]]:
-    """Footprint weights (rows x grid cells) and coverage of every row, in batches."""
+    """Footprint weights (rows x grid cells) and coverage of footprints given by
+    :func:`_footprint_keys`, in batches."""
     grid = region.grid
-    n = table.sizes[OBS_DIM]
     pieces = []
-    for start in range(0, n, ROWS_PER_BATCH):
-        rows = table.isel({OBS_DIM: slice(start, start + ROWS_PER_BATCH)})
+    batch = QUADS_PER_BATCH if model == FOOTPRINT_CORNERS else ELLIPSES_PER_BATCH
+    for start in range(0, len(keys), batch):
+        rows = keys[start:start + batch]
         try:
-            if table.attrs["footprint_model"] == FOOTPRINT_CORNERS:
-                weights = quad_weights(grid, rows[CORNER_VARIABLES[1]].values,
-                                       rows[CORNER_VARIABLES[0]].values)
+            if model == FOOTPRINT_CORNERS:
+                weights = quad_weights(grid, rows[:, :4], rows[:, 4:])
             else:
-                weights = ellipse_weights(
-                    grid, rows["longitude"].values, rows["latitude"].values,
-                    *(rows[name].values for name in ELLIPSE_VARIABLES), model="uniform")
+                weights = ellipse_weights(grid, rows[:, 0], rows[:, 1], rows[:, 2],
+                                          rows[:, 3], rows[:, 4], model="uniform")
         except TccasInputError as err:
             raise TccasInputError(f"{path}: footprint weights: {err}") from err
         pieces.append(weights.weights)

@@ -61,7 +61,8 @@ from tccas.catalog.catalogue_sources import (
     Product,
     Region,
     classify,
-    observation_part,
+    landcover_on_grid,
+    observation_parts,
     screening_for,
     sha256_of,
 )
@@ -104,6 +105,7 @@ class FileResult:
     reason : why it was rejected.
     parts : one summary per stream read (observation products).
     era5 : the valid-time span (ERA5 files).
+    landcover : PFT fractions on the model grid (land-cover files).
     reader : dotted name of the function that read it.
     """
 
@@ -114,6 +116,7 @@ class FileResult:
     reason: str = ""
     parts: list[PartSummary] = field(default_factory=list)
     era5: Era5File | None = None
+    landcover: xr.Dataset | None = None
     reader: str = ""
 
 
@@ -256,12 +259,13 @@ def _read_file(job: tuple[Path, str, str], screenings: dict[str, dict[str, Any]]
         if product.kind == "meteorology":
             result.era5 = index_era5_file(path, era5_product)
             result.reader = "tccas.catalog.era5.open_era5"
+        elif product.kind == "landcover":
+            result.landcover = landcover_on_grid(path, region)
+            result.reader = "tccas.catalog.cci_landcover.read_cci_landcover"
         else:
-            for stream, screening in screenings[product_name].items():
-                part = work_dir / "parts" / stream / f"{sha256[:24]}.npz"
-                summary = observation_part(path, product, stream, screening, region, part)
-                result.parts.append(summary)
-                result.reader = str(summary.attrs.get("reader", ""))
+            result.parts = observation_parts(path, product, screenings[product_name], region,
+                                             work_dir / "parts", sha256[:24])
+            result.reader = str(result.parts[0].attrs.get("reader", ""))
     except Exception as err:  # a bad file must never stop the others
         result.status = "rejected"
         result.reason = _reason(err, path)
@@ -350,7 +354,7 @@ def _discover(raw: Path) -> tuple[list[tuple[Path, Product]], list[Path]]:
         product = classify(path)
         if product is None:
             ignored.append(path)
-        else:
+        elif product.kind != "companion":
             found.append((path, product))
     return found, ignored
 
@@ -493,17 +497,33 @@ def _read_new_files(client: Any, used: list[tuple[Path, Product]], old: Catalogu
 
 def _write_static(config: ExperimentConfig, region: Region, staging: Path,
                   old: Catalogue | None, first_static: bool, report: IngestReport) -> None:
+    """Static maps and tiles: from the site's PFT table for a site region (first ingest),
+    else from the new land-cover file whose year is closest to the period's start (a
+    new land-cover file replaces the maps)."""
     lattice = met_lattice(region.grid)
     site = config.region.site_info
     soil = config.ingest.soil or (site.soil if site is not None else "loam")
-    if first_static:
-        report.n_tiles = write_static(staging, region.grid, region.block_cells,
-                                      _site_fractions(config, region), None, soil,
-                                      config.region.min_tile_fraction, lattice)
-        zarr.open_group(str(staging), mode="a", zarr_format=2)[STATIC].attrs.update(
-            {"source": f"PFT table of site {config.region.site} (tccas.catalog.sites)"})
-    elif old is None or not old.has_tiles:
-        report.notes.append("no land-cover file: static/ and tiles/ not written")
+    maps = [f for f in report.of_status("ingested") if f.landcover is not None]
+    if config.region.kind == "site":
+        if not first_static:
+            return
+        fractions, non_vegetated = _site_fractions(config, region), None
+        source = f"PFT table of site {config.region.site} (tccas.catalog.sites)"
+    elif maps:
+        start = config.period.start.year
+        chosen = min(maps, key=lambda f: abs((f.landcover.attrs.get("year") or start) - start))
+        fractions = chosen.landcover["pft_fraction"]
+        non_vegetated = chosen.landcover["non_vegetated"]
+        source = chosen.path.name
+    else:
+        if old is None or not old.has_tiles:
+            report.notes.append("no land-cover file: static/ and tiles/ not written")
+        return
+    report.n_tiles = write_static(staging, region.grid, region.block_cells, fractions,
+                                  non_vegetated, soil, config.region.min_tile_fraction,
+                                  lattice)
+    zarr.open_group(str(staging), mode="a", zarr_format=2)[STATIC].attrs.update(
+        {"source": source, "soil": f"{soil} everywhere (no soil map ingested)"})
 
 
 def _write_meteo(client: Any, config: ExperimentConfig, region: Region, staging: Path,

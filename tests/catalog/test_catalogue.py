@@ -33,7 +33,7 @@ from tccas.catalog.catalogue_meteo import (
     met_cells_of,
     met_lattice,
 )
-from tccas.catalog.catalogue_sources import Product, Region, observation_part
+from tccas.catalog.catalogue_sources import Product, Region, observation_parts
 from tccas.catalog.catalogue_write import (
     clone_store,
     merge_stream,
@@ -296,15 +296,15 @@ TABLES = {
     "c.fake": _table("c.fake", [(20.25, 67.75, 0.25)], [10.25]),
 }
 FAKE = Product("fake", "observations", ("*.fake",), streams=("sif743",),
-               read=lambda path, stream, screening: TABLES[path.name],
+               read=lambda path, stream, screening, bbox: TABLES[path.name],
                default_screening=lambda stream: TroposifScreening())
 
 
 def _parts(folder: Path, names: list[str], first_id: int = 0):
     parts = []
     for i, name in enumerate(names):
-        summary = observation_part(Path(name), FAKE, "sif743", TroposifScreening(), REGION,
-                                   folder / f"{name}.npz")
+        [summary] = observation_parts(Path(name), FAKE, {"sif743": TroposifScreening()},
+                                      REGION, folder, name)
         parts.append((summary, first_id + i))
     return parts
 

@@ -19,8 +19,22 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tccas.catalog.catalogue import METEO, OBS, WEIGHTS, block_of_cells, open_catalogue
+from tccas.catalog.catalogue import (
+    METEO,
+    OBS,
+    STATIC,
+    WEIGHTS,
+    block_of_cells,
+    open_catalogue,
+)
 from tccas.catalog.catalogue_write import STAGING_MARK
+from tccas.catalog.cci_landcover import (
+    NON_VEGETATED_CLASSES,
+    VEGETATION_CLASSES,
+    WATER_PARTS,
+    cci_landcover_file_name,
+    write_cci_landcover,
+)
 from tccas.catalog.era5 import era5_to_forcing
 from tccas.catalog.troposif_writer import write_troposif_l2b
 from tccas.catalog.weather import generate_era5_weather
@@ -97,6 +111,21 @@ def write_era5_month(folder: Path, first: str, last: str) -> list[Path]:
     return paths
 
 
+def write_landcover(folder: Path) -> Path:
+    """A CCI LC PFT map of Iberia at 0.05 degree: broadleaf evergreen trees 30 % and
+    natural grass 60 % (north of 41 N: 10 % and 80 %), bare soil 6 %, inland water 4 %."""
+    lat = np.arange(42.975, 36.99, -0.05)
+    lon = np.arange(-9.475, -2.0, 0.05)
+    north = np.broadcast_to((lat > 41.0)[:, None], (lat.size, lon.size))
+    classes = {name: np.zeros(north.shape) for name in (
+        *VEGETATION_CLASSES, *NON_VEGETATED_CLASSES, *WATER_PARTS)}
+    classes["TREES-BE"] = np.where(north, 10.0, 30.0)
+    classes["GRASS-NAT"] = np.where(north, 80.0, 60.0)
+    classes["BARE"] += 6.0
+    classes["WATER_INLAND"] += 4.0
+    return write_cci_landcover(folder / cci_landcover_file_name(2020), classes, lat, lon, 2020)
+
+
 def tree_digest(path: Path) -> dict[str, str]:
     """SHA-256 of every file under a folder, by relative path."""
     return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -111,6 +140,7 @@ def raw(tmp_path_factory, fixture_file) -> Path:
     for name in SMOS:
         shutil.copy(fixture_file(name), folder)
     write_era5_month(folder, "2023-04-01", "2023-04-03")
+    write_landcover(folder)
     (folder / "README.txt").write_text("not a product\n")
     return folder
 
@@ -125,7 +155,7 @@ def built(raw, tmp_path_factory) -> tuple[Path, object]:
 def test_ingest_reports_every_file_and_writes_provenance(built, raw):
     out, report = built
     assert report.changed and not report.of_status("rejected")
-    assert len(report.of_status("ingested")) == 7
+    assert len(report.of_status("ingested")) == 8
     assert [p.name for p in report.ignored] == ["README.txt"]
     catalogue = open_catalogue(out)
     names = [entry["name"] for entry in catalogue.provenance]
@@ -173,7 +203,32 @@ def test_observations_of_a_block_match_the_footprint_weights(built):
         1, "h")
     np.testing.assert_array_equal(seen.hour, hours)
     assert set(seen.hour // 24) <= {0, 1, 2} and set(seen.hour % 24) == {13}
-    assert seen.tile_weights is None  # no land cover in RAW_DIR
+    # Every cell: 90 % vegetation tiles (TmEv + C3Gr), 10 % bare soil and water.
+    on_block = np.asarray(seen.cell_weights.sum(axis=1)).ravel()
+    np.testing.assert_allclose(np.asarray(seen.tile_weights.sum(axis=1)).ravel(),
+                               0.9 * on_block, rtol=1e-6)
+    np.testing.assert_allclose(seen.non_vegetated, 0.1 * on_block, rtol=1e-5, atol=1e-12)
+
+
+def test_static_maps_and_tiles_come_from_the_land_cover(built):
+    out, report = built
+    catalogue = open_catalogue(out)
+    assert report.n_tiles == 2 * catalogue.grid.n_cells
+    zarray = json.loads((out / STATIC / "pft_fraction" / ".zarray").read_text())
+    assert zarray["chunks"] == [13, 8, 8] and zarray["shape"] == [13, 19, 24]
+    static = catalogue.static()
+    assert static.attrs["source"] == cci_landcover_file_name(2020)
+    np.testing.assert_allclose(static["non_vegetated"].values, 0.1, rtol=1e-6)
+    tiles, cells = catalogue.block_tiles(0)  # rows 0..7: 42.25 N to 40.25 N
+    assert tiles.n_tile == 2 * cells.size and set(tiles.pft_names) == {"TmEv", "C3Gr"}
+    row = cells[tiles.cell] // catalogue.grid.nx
+    trees = np.where(catalogue.grid.y[row] > 41.0, 0.1, 0.3)
+    np.testing.assert_allclose(tiles.cover_fraction[tiles.pft == 3], trees[tiles.pft == 3],
+                               rtol=1e-6)
+    np.testing.assert_allclose(tiles.cover_fraction[tiles.pft == 9],
+                               0.9 - trees[tiles.pft == 9], rtol=1e-6)
+    np.testing.assert_array_equal(tiles.met_cell, tiles.cell)
+    assert set(tiles.soil) == {"sandy_loam"}
 
 
 def test_meteorology_is_chunked_by_block_and_interpolated_exactly(built):
@@ -204,7 +259,7 @@ def test_ingesting_the_same_files_again_changes_nothing(built, raw):
     out, _ = built
     before = tree_digest(out)
     report = run_ingest(config(), raw, out, show_progress=False)
-    assert not report.changed and len(report.of_status("known")) == 7
+    assert not report.changed and len(report.of_status("known")) == 8
     assert tree_digest(out) == before
 
 
@@ -306,9 +361,9 @@ def test_a_killed_ingest_leaves_the_previous_catalogue_intact(raw, tmp_path):
     out = tmp_path / "cat.zarr"
     run_ingest(config(), folder, out, show_progress=False)
     before = tree_digest(out)
-    for k in range(12):
-        write_troposif_day(folder, dt.date(2023, 5, 1 + k), n=2000)
-    write_era5_month(folder, "2023-05-01", "2023-05-31")
+    for k in range(6):
+        write_troposif_day(folder, dt.date(2023, 5, 1 + k), n=1000)
+    write_era5_month(folder, "2023-05-01", "2023-05-10")
     command = [sys.executable, "-m", "tccas.pipeline.cli", "ingest", CONFIG, "--raw",
                str(folder), "--out", str(out), "--quiet",
                *[a for o in OVERRIDES for a in ("--set", o)]]
@@ -328,7 +383,55 @@ def test_a_killed_ingest_leaves_the_previous_catalogue_intact(raw, tmp_path):
     catalogue = open_catalogue(out)
     assert catalogue.observation_table("sif743").sizes["obs"] > 0
     report = run_ingest(config(), folder, out, show_progress=False)
-    assert len(report.of_status("ingested")) == 14
+    assert len(report.of_status("ingested")) == 8
     assert not list(tmp_path.glob(f".cat.zarr{STAGING_MARK}*"))
-    assert open_catalogue(out).block_forcing(0, "2023-05-01", "2023-05-30").n_hour == 720
+    assert open_catalogue(out).block_forcing(0, "2023-05-01", "2023-05-10").n_hour == 240
     assert set(os.listdir(tmp_path)) == {"raw", "cat.zarr"}
+
+
+def test_a_100m_grid_shares_meteorology_cells_between_fine_cells(raw, tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for path in raw.iterdir():
+        if path.name.startswith(("ERA5_", "ESACCI-LC")):
+            shutil.copy(path, folder)
+    out = tmp_path / "fine.zarr"
+    run_ingest(load_config("majadas-100m", OVERRIDES), folder, out, show_progress=False)
+    catalogue = open_catalogue(out)
+    assert catalogue.grid.shape == (51, 51) and len(catalogue.blocks) == 4
+    # The 5 km box lies across the -5.75 meridian: two 0.25 degree meteorology cells.
+    lattice = catalogue.met_lattice
+    assert lattice.transform == (-6.0, 0.25, 0.0, 40.0, 0.0, -0.25) and lattice.shape == (1, 2)
+    site = era5_to_forcing(generate_era5_weather("majadas", "2023-04-01", "2023-04-03", seed=3),
+                           "generated").slice_hours(0, 24)
+    for block in catalogue.blocks:
+        tiles, cells = catalogue.block_tiles(block)
+        forcing = catalogue.block_forcing(block, "2023-04-01", "2023-04-01")
+        assert tiles.n_tile == 2 * cells.size
+        lon, _ = catalogue.grid.xy_to_lonlat(catalogue.grid.x[cells % 51],
+                                             catalogue.grid.y[cells // 51])
+        met_lon = np.unique(np.floor(lon / 0.25) * 0.25 + 0.125)
+        assert forcing.n_met == met_lon.size == np.unique(tiles.met_cell).size
+        expected = site.air_temperature + (T_PER_LAT * 39.875 + T_PER_LON * met_lon)[:, None]
+        np.testing.assert_allclose(forcing.air_temperature, expected, rtol=2e-7)
+        tile_lon = lon[tiles.cell]
+        np.testing.assert_array_equal(met_lon[tiles.met_cell],
+                                      np.floor(tile_lon / 0.25) * 0.25 + 0.125)
+
+
+def test_a_synthetic_truth_store_is_copied_once(raw, tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    shutil.copy(raw / troposif_name(dt.date(2023, 4, 1)), folder)
+    truth = xr.Dataset({"gpp": (("tile", "time"), np.arange(6.0).reshape(2, 3))},
+                       attrs={"title": "tccas synth truth"})
+    truth.to_zarr(folder / "truth.zarr", zarr_format=2, consolidated=True)
+    out = tmp_path / "cat.zarr"
+    report = run_ingest(config(), folder, out, show_progress=False)
+    assert sorted(f.product for f in report.of_status("ingested")) == ["troposif", "truth"]
+    copied = open_catalogue(out).truth()
+    np.testing.assert_array_equal(copied["gpp"].values, np.arange(6.0).reshape(2, 3))
+    assert copied.attrs["title"] == "tccas synth truth"
+    entry = next(e for e in open_catalogue(out).provenance if e["name"] == "truth.zarr")
+    assert entry["status"] == "ingested" and entry["reader"] == "shutil.copytree"
+    assert not run_ingest(config(), folder, out, show_progress=False).changed
