@@ -21,9 +21,12 @@ Reader conventions:
 
 * Stream ``"fapar"`` [1]: value = FAPAR mean, sigma = its posterior standard deviation.
   Rows are the (composite, cell) pairs with a finite value and sigma > 0.
-* Time = the composite centre: the midpoint of ``time_bnds`` (for a 16-day window, start +
-  8 days); if the mapping has ``time_bounds=None`` the ``time`` coordinate itself is taken
-  to be the centre. A model day is then compared with the composite centred on it.
+* Time = local solar noon (UTC 12 h - longitude / 15 h) of the day of the composite centre:
+  the midpoint of ``time_bnds`` (for a 16-day window, start + 8 days); if the mapping has
+  ``time_bounds=None`` the ``time`` coordinate itself is taken to be the centre. The
+  composite describes daytime canopy absorption (TIP inverts daytime MODIS albedos), so the
+  model's FAPAR at local noon of the central day is compared with it (PROPOSED; midnight
+  of that day, where the model's instantaneous FAPAR is 0, would not be).
 * Footprint: the 0.01 degree cell (``footprint_model = "corners"``), centre +- half the
   coordinate spacing (regular spacing is checked; TIP's 1 km MODIS input is resampled on
   this grid, so the cell is the product's support).
@@ -203,7 +206,7 @@ def read_jrc_tip(
         stream=STREAM,
         units="1",
         source=path.name,
-        time=centre[t_index],
+        time=_local_noon(centre[t_index], cell_lon),
         value=value,
         sigma=sigma,
         qc=qc,
@@ -443,3 +446,10 @@ def _decode_time(variable: netCDF4.Variable, values: np.ndarray, path: Path, nam
 def _json(mapping: dict) -> str:
     """Compact JSON text of a small mapping (for attributes and messages)."""
     return json.dumps(mapping, sort_keys=True)
+
+
+def _local_noon(centre: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """UTC time of local solar noon on the day of each composite centre."""
+    day = np.asarray(centre).astype("datetime64[D]").astype("datetime64[ns]")
+    offset_s = np.round((12.0 - np.asarray(longitude) / 15.0) * 3600.0).astype(np.int64)
+    return day + offset_s.astype("timedelta64[s]")
