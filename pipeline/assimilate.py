@@ -175,7 +175,7 @@ def _versions() -> str:
 
 
 def posterior_dataset(config: ExperimentConfig, space: ControlSpace, record: Record,
-                      catalogue: Catalogue, status: str,
+                      catalogue: str, status: str,
                       result: OptimisationResult | None = None,
                       jac: Jacobian | None = None) -> tuple[xr.Dataset, dict[str, xr.Dataset]]:
     """The posterior store's root dataset and groups at a checkpoint or at the end."""
@@ -186,7 +186,7 @@ def posterior_dataset(config: ExperimentConfig, space: ControlSpace, record: Rec
         "cost": (("iteration", "term"), cost),
     }
     attrs = {"config_yaml": resolved_yaml(config), "software_versions": _versions(),
-             "catalogue": str(catalogue.path), "status": status}
+             "catalogue": catalogue, "status": status}
     groups = {OPTIMISER_GROUP: record_dataset(record)}
     if result is not None and jac is not None:
         post = uncertainty(space, jac)
@@ -277,13 +277,14 @@ def run_assimilation(config: ExperimentConfig, catalogue_path: str, out: str | P
         f"{window.start}")
 
     def checkpoint(current: Record) -> None:
-        root, groups = posterior_dataset(config, space, current, catalogue, "running")
+        root, groups = posterior_dataset(config, space, current, str(catalogue.path),
+                                         "running")
         write_zarr_atomic(root, out, groups)
 
     result = minimise(cost, config.optimiser, record=record, checkpoint=checkpoint, log=log)
     jac = jacobian(cost, result.z, window.start_day)
-    root, groups = posterior_dataset(config, space, result.record, catalogue, "complete",
-                                     result, jac)
+    root, groups = posterior_dataset(config, space, result.record, str(catalogue.path),
+                                     "complete", result, jac)
     obs_cost = float(result.record.cost[result.best] - result.record.terms[result.best][0])
     scores = twin_scores(space, catalogue, root["x_post"].values, root["sigma_post"].values,
                          root["uncertainty_reduction"].values, obs_cost, cost.n_obs)
