@@ -78,3 +78,17 @@ def test_resume_after_interruption_reaches_the_identical_optimum(reference, twin
     assert lines[0].startswith("iteration   4")
     # only the evaluations after the checkpoint ran the model again
     assert Counting.calls == len(result.record.z) - done
+
+
+def test_the_optimum_on_a_two_worker_cluster_is_the_single_process_one(reference, twin):
+    from distributed import Client, LocalCluster
+
+    control, streams, loaders, _ = twin
+    result, _, _ = reference
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        distributed = minimise(CostFunction(control, streams, loaders, client=client),
+                               OPTIONS, log=lambda _line: None)
+    np.testing.assert_allclose(distributed.z, result.z, rtol=0.0, atol=1e-8)
+    assert distributed.record.cost[distributed.best] == pytest.approx(
+        result.record.cost[result.best], rel=1e-12)
