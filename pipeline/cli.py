@@ -118,6 +118,13 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth(args: argparse.Namespace) -> int:
+    from tccas.pipeline.config import load_config
+    from tccas.pipeline.synth import run_synth
+
+    return run_synth(load_config(args.config, args.overrides), args.out, quiet=args.quiet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tccas",
@@ -177,6 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fail on any bad file instead of ingesting the others")
     ingest.add_argument("--quiet", action="store_true", help="no progress bars")
     ingest.set_defaults(func=_ingest)
+
+    synth = sub.add_parser("synth", help="write a synthetic twin world: truth.zarr and the raw "
+                                         "product files (ERA5, land cover, TROPOSIF, SMOS, "
+                                         "JRC-TIP, FLUXNET, CCI Biomass)")
+    add_config_arguments(synth)
+    synth.add_argument("--out", required=True, metavar="RAW_DIR",
+                       help="output folder (replaced when it holds an earlier synth output)")
+    synth.add_argument("--quiet", action="store_true", help="no progress lines")
+    synth.set_defaults(func=_synth)
 
     inspect = sub.add_parser("inspect", help="recognise a product file and count its records")
     inspect.add_argument("file", help="a product file (TROPOSIF, SMOS L2/IC, JRC-TIP, CCI LC, "

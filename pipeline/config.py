@@ -204,12 +204,31 @@ def _default_streams() -> dict[str, StreamConfig]:
     return streams
 
 
-class SynthConfig(_Strict):
-    """The synthetic-data generator (``tccas synth``): seed of every random draw and the
-    spread of the true parameters around the prior, in prior sigmas."""
+SYNTH_PRODUCTS = ("troposif", "smos_l2", "jrc_tip", "fluxnet", "cci_biomass")
+"""Observation products ``tccas synth`` can write (ERA5 and the land cover always are)."""
 
-    seed: int = 20150101
+
+class SynthConfig(_Strict):
+    """The synthetic-data generator (``tccas synth``, :mod:`tccas.pipeline.synth`).
+
+    Attributes
+    ----------
+    seed : non-negative seed of every random draw (weather, landscape, true parameters,
+        orbits' cloud screening, product noise); the same configuration and seed give
+        byte-identical files.
+    truth_spread : true control elements are drawn from the prior with their whitened
+        deviations scaled by this many prior sigmas (0: the truth is the prior), kept
+        inside the bounds.
+    products : the observation products to simulate and write (names of
+        :data:`SYNTH_PRODUCTS`); a product left out is neither observed in the truth nor
+        written, which makes quick runs quicker. ERA5 and the CCI land cover are always
+        written: the truth run needs them.
+    """
+
+    seed: int = Field(default=20150101, ge=0)
     truth_spread: float = Field(default=1.0, ge=0.0, le=3.0)
+    products: list[Literal["troposif", "smos_l2", "jrc_tip", "fluxnet", "cci_biomass"]] = \
+        Field(default_factory=lambda: list(SYNTH_PRODUCTS))
 
 
 class IngestConfig(_Strict):
