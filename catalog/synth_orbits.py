@@ -367,8 +367,10 @@ def smos_passes(day: np.datetime64, lattice: DggLattice,
     """The SMOS half orbits whose ascending node falls on ``day`` (UTC) and which see at
     least one lattice point within :data:`SMOS_GRANULE_HALF_WIDTH_KM`.
 
-    A coarse track (every 60 s) first discards the half orbits passing far from every
-    lattice point; the others are sampled every 5 s.
+    A coarse track (every 60 s) discards the half orbits passing far from every lattice
+    point and gives each point its nearest sample; the time of closest approach then
+    follows from three along-track projections (converged to well below a millisecond),
+    and ``X_Swath`` from the cross-track projection at that time.
     """
     day_start = np.datetime64(day, "D").astype("datetime64[us]")
     numbers = orbit.orbits_between(day_start, day_start + np.timedelta64(1, "D"))
@@ -383,22 +385,23 @@ def smos_passes(day: np.datetime64, lattice: DggLattice,
     for number in numbers:
         node = orbit.node_time(np.array([number]))[0]
         for ascending, (first, last) in ((True, (-0.25, 0.25)), (False, (0.25, 0.75))):
-            coarse = orbit.position(int(number), np.arange(first * period, last * period, 60.0))
-            if np.arccos(np.clip(coarse @ centre, -1.0, 1.0)).min() > reach:
-                continue
-            seconds = np.arange(first * period, last * period, 5.0)
+            seconds = np.arange(first * period, last * period, 60.0)
             track = orbit.position(int(number), seconds)
-            right = orbit.cross_track_axis(int(number), seconds)
-            nearest = np.argmax(targets @ track.T, axis=1)
-            side = np.sum(targets * right[nearest], axis=1)
-            x_km = EARTH_RADIUS_KM * np.arcsin(np.clip(side, -1.0, 1.0))
-            along = np.cross(track[nearest], right[nearest])
-            offset_s = (EARTH_RADIUS_KM * np.arcsin(np.clip(
-                np.sum(targets * along, axis=1), -1.0, 1.0)) / orbit.ground_speed_kms)
-            at = seconds[nearest] + offset_s
+            if np.arccos(np.clip(track @ centre, -1.0, 1.0)).min() > reach:
+                continue
+            at = seconds[np.argmax(targets @ track.T, axis=1)]
+            for _ in range(3):  # closest approach: along-track projection, refined
+                here = orbit.position(int(number), at)
+                right = orbit.cross_track_axis(int(number), at)
+                along = np.cross(here, right)
+                at = at + (EARTH_RADIUS_KM * np.arcsin(np.clip(
+                    np.sum(targets * along, axis=1), -1.0, 1.0)) / orbit.ground_speed_kms)
+            right = orbit.cross_track_axis(int(number), at)
+            x_km = EARTH_RADIUS_KM * np.arcsin(np.clip(np.sum(targets * right, axis=1),
+                                                       -1.0, 1.0))
             # abeam inside this half orbit, not past either pole end of it
-            seen = ((np.abs(x_km) <= SMOS_GRANULE_HALF_WIDTH_KM) & (at > seconds[0])
-                    & (at < seconds[-1]))
+            seen = ((np.abs(x_km) <= SMOS_GRANULE_HALF_WIDTH_KM) & (at > first * period)
+                    & (at < last * period))
             if not seen.any():
                 continue
             index = np.flatnonzero(seen)

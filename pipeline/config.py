@@ -223,12 +223,16 @@ class SynthConfig(_Strict):
         :data:`SYNTH_PRODUCTS`); a product left out is neither observed in the truth nor
         written, which makes quick runs quicker. ERA5 and the CCI land cover are always
         written: the truth run needs them.
+    workers : processes for the per-day satellite geometry and the per-file product
+        writing (forked, results in a fixed order, so they do not change any file);
+        0 = one per core, 1 = everything in this process.
     """
 
     seed: int = Field(default=20150101, ge=0)
     truth_spread: float = Field(default=1.0, ge=0.0, le=3.0)
     products: list[Literal["troposif", "smos_l2", "jrc_tip", "fluxnet", "cci_biomass"]] = \
         Field(default_factory=lambda: list(SYNTH_PRODUCTS))
+    workers: int = Field(default=0, ge=0)
 
 
 class IngestConfig(_Strict):

@@ -27,17 +27,25 @@ For the configuration's region and period, seeded by ``synth.seed`` and reproduc
 
 The whole output folder is built under a temporary name beside ``RAW_DIR`` and moved into
 place at the end, so ``RAW_DIR`` is either the previous complete output or the new one.
+
+Cost: the satellite geometry (one task per day) and the product files (one task per
+file) run on ``synth.workers`` forked processes; every random draw comes from a stream
+named after its day, pass or year, so the files do not depend on the number of workers.
+The truth runs tile blocks of at most :data:`MAX_RUN_TILES` tiles in turn, each with
+the model's own thread parallelism, sampling only the hours its observations need.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import shutil
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -381,73 +389,116 @@ def _days(world: World) -> np.ndarray:
     return world.start + np.arange(world.n_day).astype("timedelta64[D]")
 
 
+def _parallel_map(function: Callable, items: list, workers: int) -> list:
+    """``[function(item) for item in items]``, in order, on ``workers`` forked processes
+    when that pays (more than one worker and several items). Workers read the large
+    shared inputs from :data:`_SHARED`, which they inherit when forked."""
+    if workers <= 1 or len(items) < 4:
+        return [function(item) for item in items]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(function, items, chunksize=max(1, len(items) // (8 * workers))))
+
+
+#: Inputs of the parallel steps, set by the parent before it forks its workers.
+_SHARED: dict[str, object] = {}
+
+
+def _workers(world: World) -> int:
+    return world.config.synth.workers or os.cpu_count() or 1
+
+
+def _sif_day(day: np.datetime64) -> tuple[np.datetime64, np.ndarray, sparse.csr_matrix] | None:
+    """One day of TROPOSIF geometry: the kept soundings go to the scratch folder; returns
+    (day, hours, weights on the grid) or None when the day has no sounding."""
+    world: World = _SHARED["world"]
+    soundings = troposif_soundings(day, world.region.bbox, _cloud_cover(world),
+                                   world.rng("troposif-geometry", str(day)))
+    if not soundings:
+        return None
+    hours = world.hour_of(soundings["time"])
+    inside = (hours >= 0) & (hours < world.n_hour)
+    weights = quad_weights(world.region.grid, soundings["longitude_bounds"][inside],
+                           soundings["latitude_bounds"][inside]).weights
+    tile_share, _ = _coverage(world, weights)
+    keep = np.flatnonzero(inside)[tile_share > 0.0]
+    if keep.size == 0:
+        return None
+    np.savez(world.scratch / "troposif" / f"{day}.npz",
+             **{k: v[keep] for k, v in soundings.items()})
+    return day, hours[keep], sparse.csr_matrix(weights[tile_share > 0.0])
+
+
 def _sif_geometry(world: World) -> None:
-    grid = world.region.grid
-    bbox = world.region.bbox
-    cover = _cloud_cover(world)
-    folder = world.scratch / "troposif"
-    folder.mkdir()
+    (world.scratch / "troposif").mkdir()
+    _SHARED["world"] = world
     days = []
-    for day in _days(world):
-        soundings = troposif_soundings(day, bbox, cover, world.rng("troposif-geometry",
-                                                                   str(day)))
-        if not soundings:
-            continue
-        hours = world.hour_of(soundings["time"])
-        inside = (hours >= 0) & (hours < world.n_hour)
-        weights = quad_weights(grid, soundings["longitude_bounds"][inside],
-                               soundings["latitude_bounds"][inside]).weights
-        tile_share, _ = _coverage(world, weights)
-        keep = np.flatnonzero(inside)[tile_share > 0.0]
-        if keep.size == 0:
-            continue
-        kept = {k: v[keep] for k, v in soundings.items()}
-        np.savez(folder / f"{day}.npz", **kept)
-        world.observations["sif743"].add(hours[keep], weights[tile_share > 0.0])
-        days.append((day, keep.size))
+    for result in _parallel_map(_sif_day, list(_days(world)), _workers(world)):
+        if result is not None:
+            day, hours, weights = result
+            world.observations["sif743"].add(hours, weights)
+            days.append((day, hours.size))
     world.meta["sif_days"] = days
 
 
+def _smos_day(day: np.datetime64) -> list:
+    world: World = _SHARED["world"]
+    return smos_passes(day, world.meta["smos_lattice"])
+
+
+def _smos_weights(keys: np.ndarray) -> sparse.csr_matrix:
+    """Footprint weights of (lattice point, AFP [km]) pairs (uniform AFP circles)."""
+    world: World = _SHARED["world"]
+    lattice = world.meta["smos_lattice"]
+    points = keys[:, 0].astype(np.int64)
+    return ellipse_weights(world.region.grid, lattice.longitude[points],
+                           lattice.latitude[points], keys[:, 1], keys[:, 1], 0.0).weights
+
+
 def _smos_geometry(world: World) -> None:
+    """SMOS passes over the region, and the weights of every retrieval's AFP circle: the
+    AFP is rounded (:class:`SmosErrorModel`), so weights are computed once per (grid
+    point, AFP) and shared by all passes."""
     region = world.region
     model = SmosErrorModel()
     reach = model.afp(SMOS_PRODUCT_HALF_WIDTH_KM) / 111.0
     west, south, east, north = region.bbox
     widen = reach / max(np.cos(np.radians(max(abs(south), abs(north)))), 0.1)
     lattice = dgg_lattice((west - widen, south - reach, east + widen, north + reach))
-    cache: dict[tuple[int, float], sparse.csr_matrix] = {}
-    passes = []
-    for day in _days(world):
-        for smos_pass in smos_passes(day, lattice):
-            hours = world.hour_of(smos_pass.time)
-            in_swath = ((np.abs(smos_pass.x_swath_km) <= SMOS_PRODUCT_HALF_WIDTH_KM)
-                        & (hours >= 0) & (hours < world.n_hour))
-            afp = model.afp(smos_pass.x_swath_km)
-            keys = [(int(p), float(a)) for p, a in
-                    zip(smos_pass.points[in_swath], afp[in_swath], strict=True)]
-            missing = sorted({k for k in keys if k not in cache})
-            if missing:
-                points = np.array([k[0] for k in missing])
-                radius = np.array([k[1] for k in missing])
-                computed = ellipse_weights(region.grid, lattice.longitude[points],
-                                           lattice.latitude[points], radius, radius,
-                                           0.0).weights
-                for i, key in enumerate(missing):
-                    cache[key] = computed[i]
-            if not keys:
-                continue
-            weights = sparse.vstack([cache[k] for k in keys], format="csr")
-            tile_share, _ = _coverage(world, weights)
-            retrieved = np.zeros(smos_pass.points.size, dtype=bool)
-            retrieved[np.flatnonzero(in_swath)[tile_share > 0.0]] = True
-            if not retrieved.any():
-                continue
-            used = tile_share > 0.0
-            for stream in ("sm_surface", "vod"):
-                world.observations[stream].add(hours[retrieved], weights[used])
-            passes.append((smos_pass, retrieved))
     world.meta["smos_lattice"] = lattice
-    world.meta["smos_passes"] = passes
+    _SHARED["world"] = world
+    workers = _workers(world)
+    passes = [p for day in _parallel_map(_smos_day, list(_days(world)), workers) for p in day]
+    selected = []
+    for smos_pass in passes:
+        hours = world.hour_of(smos_pass.time)
+        in_swath = ((np.abs(smos_pass.x_swath_km) <= SMOS_PRODUCT_HALF_WIDTH_KM)
+                    & (hours >= 0) & (hours < world.n_hour))
+        if in_swath.any():
+            selected.append((smos_pass, hours, in_swath))
+    if not selected:
+        world.meta["smos_passes"] = []
+        return
+    keys = np.concatenate([np.stack([p.points[s], model.afp(p.x_swath_km[s])], axis=1)
+                           for p, _, s in selected])
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    batches = np.array_split(np.arange(unique.shape[0]), max(1, 4 * workers))
+    bank = sparse.vstack(_parallel_map(_smos_weights, [unique[b] for b in batches if b.size],
+                                       workers), format="csr")
+    tile_share = np.asarray(bank @ (1.0 - region.non_vegetated)).ravel()
+    kept, offset = [], 0
+    for smos_pass, hours, in_swath in selected:
+        rows = inverse.ravel()[offset:offset + int(in_swath.sum())]
+        offset += rows.size
+        used = tile_share[rows] > 0.0
+        if not used.any():
+            continue
+        retrieved = np.zeros(smos_pass.points.size, dtype=bool)
+        retrieved[np.flatnonzero(in_swath)[used]] = True
+        for stream in ("sm_surface", "vod"):
+            world.observations[stream].add(hours[retrieved], bank[rows[used]])
+        kept.append((smos_pass, retrieved))
+    world.meta["smos_passes"] = kept
 
 
 def _cell_identity(world: World, cells: np.ndarray) -> sparse.csr_matrix:
@@ -635,68 +686,95 @@ def _products(world: World, results: TruthResults, log: Log) -> None:
         for folder in PRODUCT_FOLDERS.values() if (world.staging / folder).exists()))
 
 
+def _sif_file(task: tuple[np.datetime64, int, int]) -> tuple[str, np.ndarray, np.ndarray]:
+    """Write one TROPOSIF day; returns (file name, longitudes, latitudes) of its rows."""
+    day, offset, count = task
+    world: World = _SHARED["world"]
+    values: np.ndarray = _SHARED["sif743"]
+    soundings = dict(np.load(world.scratch / "troposif" / f"{day}.npz"))
+    path = write_troposif_day(world.folder("troposif"), day, soundings,
+                              values[offset:offset + count],
+                              world.rng("troposif-noise", str(day)))
+    return path.name, soundings["longitude"], soundings["latitude"]
+
+
 def _write_troposif(world: World, results: TruthResults) -> None:
-    folder = world.folder("troposif")
-    values = results.simulated.get("sif743", np.zeros(0))
-    offset = 0
+    _SHARED.update(world=world, sif743=results.simulated.get("sif743", np.zeros(0)))
+    offsets = np.cumsum([0] + [count for _, count in world.meta["sif_days"]])
+    tasks = [(day, int(offsets[i]), count)
+             for i, (day, count) in enumerate(world.meta["sif_days"])]
     table: dict[str, list[np.ndarray]] = {key: [] for key in TABLE_COLUMNS}
-    for day, count in world.meta["sif_days"]:
-        soundings = dict(np.load(world.scratch / "troposif" / f"{day}.npz"))
-        path = write_troposif_day(folder, day, soundings, values[offset:offset + count],
-                                  world.rng("troposif-noise", str(day)))
-        table["source"].append(np.full(count, path.name, dtype=object))
+    world.folder("troposif")
+    for (_, offset, count), (name, lon, lat) in zip(
+            tasks, _parallel_map(_sif_file, tasks, _workers(world)), strict=True):
+        table["source"].append(np.full(count, name, dtype=object))
         table["row"].append(np.arange(count))
         table["index"].append(offset + np.arange(count))
-        table["longitude"].append(soundings["longitude"])
-        table["latitude"].append(soundings["latitude"])
-        offset += count
+        table["longitude"].append(lon)
+        table["latitude"].append(lat)
     world.meta["tables"]["sif743"] = table
+
+
+def _smos_file(task: tuple[int, int]) -> str:
+    """Write the granule of one pass (index into the passes, offset of its retrievals in
+    the stream's observations); returns the file name."""
+    index, offset = task
+    world: World = _SHARED["world"]
+    shared: dict[str, np.ndarray] = _SHARED["smos"]
+    simulated: dict[str, np.ndarray] = _SHARED["simulated"]
+    smos_pass, retrieved = world.meta["smos_passes"][index]
+    count = int(retrieved.sum())
+    rng = world.rng("smos-noise", str(smos_pass.orbit), str(smos_pass.ascending))
+    points = smos_pass.points
+    hours = np.clip(world.hour_of(smos_pass.time), 0, world.n_hour - 1)
+    met = shared["point_met"][points]
+    store = world.forcing
+    assert store is not None
+    temperature = np.where(met >= 0, store.arrays["air_temperature"][np.maximum(met, 0),
+                                                                     hours], 280.0)
+    cell = shared["point_cell"][points]
+    snow = np.where(cell >= 0, shared["snow"][np.maximum(cell, 0), hours // 24], False)
+    forest = np.where(cell >= 0, shared["forest"][np.maximum(cell, 0)], False)
+    ancillary = {"rfi_prob": np.clip(shared["rfi_level"][points]
+                                     * rng.uniform(0.5, 1.5, points.size), 0.0, 1.0),
+                 "surface_temperature": temperature, "altitude": shared["altitude"][points],
+                 "snow": snow, "frost": temperature < 273.15, "forest": forest}
+    path = write_smos_pass(world.folder("smos"), smos_pass, world.meta["smos_lattice"],
+                           retrieved, simulated["sm_surface"][offset:offset + count],
+                           simulated["vod"][offset:offset + count], ancillary, rng)
+    return path.name
 
 
 def _write_smos(world: World, results: TruthResults) -> None:
     region = world.region
-    folder = world.folder("smos")
     lattice = world.meta["smos_lattice"]
     site = region.site
-    rfi_field = SmoothField.create(world.config.synth.seed, f"rfi-{site.name}", 80.0,
-                                   site.longitude, site.latitude)
-    altitude = elevation(site, world.config.synth.seed, lattice.longitude, lattice.latitude)
-    rfi_level = RFI_LEVEL[site.name] * np.exp(0.6 * rfi_field.at(lattice.longitude,
-                                                                 lattice.latitude))
-    store = world.forcing
-    assert store is not None
+    seed = world.config.synth.seed
+    rfi_field = SmoothField.create(seed, f"rfi-{site.name}", 80.0, site.longitude,
+                                   site.latitude)
     met_index = {cell: i for i, cell in enumerate(region.met_cells)}
     lattice_met = region.met_lattice.cell_of(lattice.longitude, lattice.latitude)
-    point_met = np.array([met_index.get(int(c), -1) for c in lattice_met])
-    snow_cells, forest_cells = _cell_snow_forest(world, results)
-    point_cell = region.grid.cell_of(lattice.longitude, lattice.latitude)
-    offset = 0
+    snow, forest = _cell_snow_forest(world, results)
+    _SHARED.update(world=world, simulated=results.simulated, smos={
+        "altitude": elevation(site, seed, lattice.longitude, lattice.latitude),
+        "rfi_level": RFI_LEVEL[site.name] * np.exp(0.6 * rfi_field.at(lattice.longitude,
+                                                                      lattice.latitude)),
+        "point_met": np.array([met_index.get(int(c), -1) for c in lattice_met]),
+        "point_cell": region.grid.cell_of(lattice.longitude, lattice.latitude),
+        "snow": snow, "forest": forest})
+    counts = [int(retrieved.sum()) for _, retrieved in world.meta["smos_passes"]]
+    offsets = np.cumsum([0, *counts])
+    tasks = [(i, int(offsets[i])) for i in range(len(counts))]
+    world.folder("smos")
+    names = _parallel_map(_smos_file, tasks, _workers(world))
     table: dict[str, list[np.ndarray]] = {key: [] for key in TABLE_COLUMNS}
-    for smos_pass, retrieved in world.meta["smos_passes"]:
-        count = int(retrieved.sum())
-        rng = world.rng("smos-noise", str(smos_pass.orbit), str(smos_pass.ascending))
-        points = smos_pass.points
-        hours = np.clip(world.hour_of(smos_pass.time), 0, world.n_hour - 1)
-        met = point_met[points]
-        temperature = np.where(met >= 0, store.arrays["air_temperature"][
-            np.maximum(met, 0), hours], 280.0)
-        cell = point_cell[points]
-        day = hours // 24
-        snow = np.where(cell >= 0, snow_cells[np.maximum(cell, 0), day], False)
-        forest = np.where(cell >= 0, forest_cells[np.maximum(cell, 0)], False)
-        ancillary = {"rfi_prob": np.clip(rfi_level[points] * rng.uniform(0.5, 1.5, points.size),
-                                         0.0, 1.0),
-                     "surface_temperature": temperature, "altitude": altitude[points],
-                     "snow": snow, "frost": temperature < 273.15, "forest": forest}
-        sm = results.simulated["sm_surface"][offset:offset + count]
-        tau = results.simulated["vod"][offset:offset + count]
-        path = write_smos_pass(folder, smos_pass, lattice, retrieved, sm, tau, ancillary, rng)
-        table["source"].append(np.full(count, path.name, dtype=object))
+    for (smos_pass, retrieved), name, offset, count in zip(
+            world.meta["smos_passes"], names, offsets[:-1], counts, strict=True):
+        table["source"].append(np.full(count, name, dtype=object))
         table["row"].append(np.flatnonzero(retrieved))
         table["index"].append(offset + np.arange(count))
-        table["longitude"].append(lattice.longitude[points[retrieved]])
-        table["latitude"].append(lattice.latitude[points[retrieved]])
-        offset += count
+        table["longitude"].append(lattice.longitude[smos_pass.points[retrieved]])
+        table["latitude"].append(lattice.latitude[smos_pass.points[retrieved]])
     for stream in ("sm_surface", "vod"):
         world.meta["tables"][stream] = table
 
@@ -815,7 +893,8 @@ def truth_dataset(world: World, results: TruthResults
     id, ``met_latitude``, ``met_longitude``), the per-tile true parameters and the daily
     truth per tile (:data:`TRUTH_DAILY` on ``(tile, time)``, float32). Groups:
     ``obs/<stream>`` for TROPOSIF and SMOS (per observation: ``time`` of its model hour,
-    ``value_true``, ``latitude``, ``longitude``, ``source`` file and ``row`` in it),
+    ``value_true``, ``latitude``, ``longitude``, ``source`` (index into ``source_file``,
+    the file names) and ``row`` in that file, ``coverage`` of its footprint by the grid),
     ``fapar`` (noise-free JRC-TIP pixels), ``agb`` (noise-free AGB pixels), ``tower``
     (hourly noise-free NEE and GPP [gC m-2 d-1], respiration, evapotranspiration and
     surface soil moisture of the tower cell).
@@ -885,6 +964,8 @@ def truth_dataset(world: World, results: TruthResults
         index = np.concatenate(table["index"])
         hours = results.hours[stream][index]
         weights = results.weights[stream]
+        files, source = np.unique(np.concatenate(table["source"]).astype(str),
+                                  return_inverse=True)
         groups[f"obs/{stream}"] = xr.Dataset({
             "time": ("obs", (world.start.astype("datetime64[h]") + hours).astype(
                 "datetime64[ns]")),
@@ -892,9 +973,14 @@ def truth_dataset(world: World, results: TruthResults
                            {"units": STREAMS[stream].units}),
             "latitude": ("obs", np.concatenate(table["latitude"])),
             "longitude": ("obs", np.concatenate(table["longitude"])),
-            "source": ("obs", np.concatenate(table["source"]).astype(str)),
-            "row": ("obs", np.concatenate(table["row"]).astype(np.int64)),
-            "coverage": ("obs", np.asarray(weights[index].sum(axis=1)).ravel()),
+            "source": ("obs", source.ravel().astype(np.int32),
+                       {"long_name": "index into source_file"}),
+            "source_file": ("file", files.astype(object)),
+            "row": ("obs", np.concatenate(table["row"]).astype(np.int32),
+                    {"long_name": "row of the observation in its file (n_elem or "
+                                  "n_grid_points)"}),
+            "coverage": ("obs", np.asarray(weights[index].sum(axis=1)).ravel(),
+                         {"long_name": "share of the footprint inside the model grid"}),
         }, attrs={"stream": stream, "time": "start of the model hour of the observation"})
     for name in ("tip_truth", "agb_truth"):
         if name in world.meta:

@@ -99,8 +99,10 @@ def test_observation_files_match_the_truth_tables(site_world: Path) -> None:
         table = _truth(site_world, f"obs/{stream}")
         assert table.sizes["obs"] > 5
         residuals = []
-        for source in np.unique(table["source"].values):
-            rows = table["source"].values == source
+        sources = table["source_file"].values[table["source"].values]
+        assert np.all(table["row"].values >= 0)
+        for source in np.unique(sources):
+            rows = sources == source
             observed = read(site_world / folder / source, stream)
             assert observed.sizes["obs"] == rows.sum()
             np.testing.assert_array_equal(observed["latitude"].values,
@@ -162,7 +164,8 @@ def test_truth_is_reproduced_from_the_written_files(site_world: Path) -> None:
                                  ("vod", "smos_l2", read_smos_l2sm)):
         table = _truth(site_world, f"obs/{stream}")
         cells = []
-        sources = list(dict.fromkeys(table["source"].values))
+        names = table["source_file"].values[table["source"].values]
+        sources = list(dict.fromkeys(names))
         assert sources == sorted(sources)  # chronological file names, written in order
         for source in sources:
             observed = read(site_world / folder / source, stream)
