@@ -327,32 +327,141 @@ class OptimiserConfig(_Strict):
 
     max_iterations: int = Field(default=60, ge=1)
     gradient_tolerance: float = Field(default=1e-5, gt=0.0)
-    cost_tolerance: float = Field(default=1e-9, gt=0.0)
+    cost_tolerance: float = Field(default=1e-7, gt=0.0, description=(
+        "stop when J falls by less than this fraction of J in an iteration (1e-7 of a "
+        "chi-square near the number of observations is far below its noise)"))
     memory: int = Field(default=10, ge=1, description="L-BFGS correction pairs")
 
 
 class ClusterConfig(_Strict):
-    """The Dask cluster (ARCHITECTURE.md section 11). ``local``: a LocalCluster sized to
-    the machine (``workers`` 0 = one per core, one thread each); ``address``: connect to
-    the running scheduler at ``address``; ``slurm``/``pbs``: dask-jobqueue with
-    ``queue``, ``walltime`` and ``workers`` jobs; ``kubernetes``: the dask-kubernetes
-    operator with ``image``."""
+    """The Dask cluster (ARCHITECTURE.md section 11, :func:`tccas.pipeline.cluster.open_cluster`).
+
+    ``local``: a LocalCluster sized to the machine; ``address``: connect to the running
+    scheduler at ``address``; ``slurm``/``pbs``: dask-jobqueue, the scheduler in this
+    process and ``workers`` worker processes in batch jobs of ``processes_per_job``
+    workers each; ``kubernetes``: a DaskCluster of the dask-kubernetes operator running
+    ``image``. Options of dask-jobqueue that tccas does not set (account, network
+    interface, extra directives, PBS resource spec, log directory) come from dask-jobqueue's
+    own configuration (``~/.config/dask/jobqueue.yaml``, deploy/README.md).
+
+    Attributes
+    ----------
+    workers : worker processes; 0 (local only) = one per core.
+    threads_per_worker : threads of each worker (1: one block task per core, the model's
+        tile loop single-threaded).
+    memory_per_worker : memory limit of each worker (a Dask size such as ``4GiB``);
+        ``auto`` = the machine's memory split over the workers (local) or no limit
+        (kubernetes); slurm and pbs need a size.
+    address : scheduler address for ``address`` (``tcp://host:8786``).
+    connect_timeout : [s] how long ``address`` waits for the scheduler to answer.
+    queue, walltime : batch queue (partition) and walltime of each worker job,
+        ``HH:MM:SS`` (slurm also ``D-HH:MM:SS``).
+    processes_per_job : worker processes per batch job (slurm, pbs); ``workers`` is
+        rounded up to whole jobs.
+    worker_lifetime : dask time (``110m``) after which a batch worker retires gracefully
+        and is replaced by a fresh job, so that runs longer than the walltime survive;
+        None = the walltime less twice ``lifetime_stagger``.
+    lifetime_stagger : dask time by which worker lifetimes are spread, so that workers
+        do not all retire at once.
+    prologue : shell lines run in each worker job before the worker starts (``module
+        load ...``, ``source venv/bin/activate``); empty = activate this process's
+        virtual environment when it is one.
+    local_directory : node-local scratch of each worker (``/tmp``, ``$TMPDIR``;
+        environment variables are expanded on the worker) for spilled data and the
+        Numba cache; None = Dask's default and ``~/.cache/tccas/numba``.
+    image : container image of scheduler and workers (kubernetes).
+    namespace : Kubernetes namespace; None = the current context's.
+    volume_claims : Kubernetes PersistentVolumeClaims (ReadWriteMany) mounted in every
+        worker pod, ``{claim name: mount path}``: the catalogue the block loaders read
+        must be at the same path on the workers as in the client.
+    dashboard : serve the scheduler's dashboard on port 8787.
+    """
 
     kind: Literal["local", "address", "slurm", "pbs", "kubernetes"] = "local"
     workers: int = Field(default=0, ge=0)
     threads_per_worker: int = Field(default=1, ge=1)
     memory_per_worker: str = "auto"
     address: str | None = None
+    connect_timeout: float = Field(default=30.0, gt=0.0)
     queue: str | None = None
     walltime: str = "02:00:00"
+    processes_per_job: int = Field(default=1, ge=1)
+    worker_lifetime: str | None = None
+    lifetime_stagger: str = "5m"
+    prologue: list[str] = Field(default_factory=list)
+    local_directory: str | None = None
     image: str | None = None
+    namespace: str | None = None
+    volume_claims: dict[str, str] = Field(default_factory=dict)
+    dashboard: bool = False
 
     @model_validator(mode="after")
-    def _address(self) -> ClusterConfig:
+    def _consistent(self) -> ClusterConfig:
+        from dask.utils import parse_bytes
+
         if self.kind == "address" and not self.address:
             raise ValueError("cluster.kind 'address' needs cluster.address "
                              "(e.g. tcp://scheduler:8786)")
+        if self.memory_per_worker != "auto":
+            try:
+                parse_bytes(self.memory_per_worker)
+            except ValueError:
+                raise ValueError(f"cluster.memory_per_worker '{self.memory_per_worker}' is "
+                                 "not a size (e.g. 4GiB) or auto") from None
+        if self.kind in ("slurm", "pbs", "kubernetes") and self.workers == 0:
+            raise ValueError(f"cluster.kind '{self.kind}' needs cluster.workers >= 1 (the "
+                             "number of worker processes)")
+        if self.kind == "kubernetes" and not self.image:
+            raise ValueError("cluster.kind 'kubernetes' needs cluster.image (the tccas "
+                             "image, deploy/Dockerfile)")
+        if self.kind in ("slurm", "pbs"):
+            if self.memory_per_worker == "auto":
+                raise ValueError(f"cluster.kind '{self.kind}' needs cluster.memory_per_worker "
+                                 "as a size (e.g. 4GiB), not auto")
+            if self.lifetime_seconds <= 0:
+                raise ValueError(f"cluster.walltime '{self.walltime}' leaves no worker "
+                                 "lifetime after twice cluster.lifetime_stagger "
+                                 f"'{self.lifetime_stagger}'")
+            if self.lifetime_seconds + self.stagger_seconds >= self.walltime_seconds:
+                raise ValueError(f"cluster.worker_lifetime '{self.worker_lifetime}' plus "
+                                 f"cluster.lifetime_stagger '{self.lifetime_stagger}' must be "
+                                 f"shorter than cluster.walltime '{self.walltime}'")
         return self
+
+    @property
+    def walltime_seconds(self) -> int:
+        """[s] the walltime ``[D-]HH:MM:SS`` (days only for slurm)."""
+        days, _, clock = self.walltime.rpartition("-")
+        parts = clock.split(":")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts) or \
+                (days and (not days.isdigit() or self.kind == "pbs")):
+            form = "HH:MM:SS" if self.kind == "pbs" else "HH:MM:SS or D-HH:MM:SS"
+            raise ValueError(f"cluster.walltime '{self.walltime}' is not {form}")
+        hours, minutes, seconds = (int(p) for p in parts)
+        return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+    @property
+    def stagger_seconds(self) -> int:
+        """[s] ``lifetime_stagger``."""
+        return self._seconds("lifetime_stagger", self.lifetime_stagger)
+
+    @property
+    def lifetime_seconds(self) -> int:
+        """[s] the lifetime of a batch worker: ``worker_lifetime``, or the walltime less
+        twice the stagger."""
+        if self.worker_lifetime is not None:
+            return self._seconds("worker_lifetime", self.worker_lifetime)
+        return self.walltime_seconds - 2 * self.stagger_seconds
+
+    @staticmethod
+    def _seconds(key: str, value: str) -> int:
+        from dask.utils import parse_timedelta
+
+        try:
+            return int(parse_timedelta(value))
+        except (ValueError, KeyError):
+            raise ValueError(f"cluster.{key} '{value}' is not a time (e.g. 5m, 110m, "
+                             "2h)") from None
 
 
 class ExperimentConfig(_Strict):
