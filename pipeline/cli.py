@@ -86,6 +86,29 @@ def _check_derivatives(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _assimilate(args: argparse.Namespace) -> int:
+    from tccas.pipeline.assimilate import run_assimilation
+    from tccas.pipeline.cluster import open_cluster
+    from tccas.pipeline.config import load_config
+
+    config = load_config(args.config, args.overrides)
+    if args.in_process:
+        run_assimilation(config, args.catalogue, args.out, resume=args.resume)
+    else:
+        with open_cluster(config.cluster) as client:
+            run_assimilation(config, args.catalogue, args.out, resume=args.resume,
+                             client=client)
+    return 0
+
+
+def _uncertainty(args: argparse.Namespace) -> int:
+    from tccas.pipeline.report_uncertainty import write_report
+
+    for path in write_report(args.posterior, args.out, leave_one_out=args.leave_one_out):
+        print(f"wrote {path}")
+    return 0
+
+
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """The CONFIG positional (a built-in name or a YAML file) and the repeatable
     ``--set dotted.key=value`` override shared by every configuration-driven command;
@@ -199,6 +222,25 @@ def build_parser() -> argparse.ArgumentParser:
                                       "CCI Biomass, ERA5, FLUXNET CSV, PLUMBER2 netCDF)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(func=_inspect)
+    assimilate = sub.add_parser("assimilate", help="variational assimilation of a catalogue "
+                                                   "(L-BFGS-B, posterior uncertainty)")
+    add_config_arguments(assimilate)
+    assimilate.add_argument("--catalogue", required=True, help="catalogue Zarr store "
+                                                               "(tccas ingest)")
+    assimilate.add_argument("--out", required=True, help="posterior Zarr store")
+    assimilate.add_argument("--resume", action="store_true",
+                            help="continue an interrupted run from its checkpoint in --out")
+    assimilate.add_argument("--in-process", action="store_true",
+                            help="evaluate the blocks in this process instead of the "
+                                 "configured Dask cluster")
+    assimilate.set_defaults(func=_assimilate)
+
+    report = sub.add_parser("uncertainty", help="tables and figures of a posterior store")
+    report.add_argument("posterior", help="posterior Zarr store (tccas assimilate)")
+    report.add_argument("--out", required=True, help="folder for CSV tables and PNG figures")
+    report.add_argument("--leave-one-out", action="store_true",
+                        help="also each stream left out in turn, from the same Jacobian")
+    report.set_defaults(func=_uncertainty)
     return parser
 
 
