@@ -11,6 +11,10 @@ peak memory increase of the SMOS case [MB].
 
 derivatives: cost of the tangent-linear run per direction relative to a forward run when
 56 directions (the TCCAS control length for two PFTs) run together.
+
+ingest: seconds and peak memory of ``tccas ingest`` for one year of synthetic TROPOSIF and
+SMOS over the 500 x 500 km Lapland region, and for June alone (memory must not grow with
+the number of files).
 """
 
 from __future__ import annotations
@@ -118,9 +122,17 @@ def footprint_benchmark() -> dict[str, float]:
     return footprint_benchmarks()
 
 
+def ingest_benchmark() -> dict[str, float]:
+    """``tccas ingest`` of a year of TROPOSIF and SMOS over Lapland
+    (``tccas.pipeline.bench_ingest``)."""
+    from tccas.pipeline.bench_ingest import ingest_benchmarks
+
+    return ingest_benchmarks()
+
+
 def suites() -> dict[str, Callable[[], dict[str, float]]]:
     return {"forward": forward_benchmark, "derivatives": derivative_benchmark,
-            "footprint": footprint_benchmark}
+            "footprint": footprint_benchmark, "ingest": ingest_benchmark}
 
 
 def run_benchmarks(selected: list[str] | None = None) -> dict[str, float]:

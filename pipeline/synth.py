@@ -38,6 +38,7 @@ the model's own thread parallelism, sampling only the hours its observations nee
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import multiprocessing
 import os
@@ -119,6 +120,7 @@ from tccas.operators.footprint import ellipse_weights, quad_weights
 from tccas.operators.observe import (
     FootprintObservations,
     PartialSums,
+    SampledObservations,
     complete,
     partial_sums,
     sample_observations,
@@ -134,6 +136,8 @@ TRUTH_DAILY = ("gpp", "nee", "ra", "rh", "et", "lai", "fapar", "sm_surface", "sn
                "c_labile", "c_foliage", "c_root", "c_wood", "c_litter", "c_som")
 #: Most tiles run at once (bounds the memory of the sampled snapshots).
 MAX_RUN_TILES = 96
+#: Most footprint weight entries whose snapshot rows are gathered at once.
+MAX_ENTRIES = 200_000
 #: Snow water equivalent [kg m-2] above which a tile counts as snow covered.
 SNOW_COVERED = 1.0
 #: Streams with a footprint table in ``truth.zarr`` (``obs/<stream>``).
@@ -371,8 +375,10 @@ def _coverage(world: World, weights: sparse.spmatrix) -> tuple[np.ndarray, np.nd
 
 
 def _observations(world: World, log: Log) -> None:
-    for stream in ("sif743", "sm_surface", "vod", "fapar", "agb", "nee", "gpp"):
+    for stream in ("sif743", "sm_surface", "fapar", "agb", "nee", "gpp"):
         world.observations[stream] = ObservationSet(stream)
+    soil_moisture = world.observations["sm_surface"]  # L-VOD shares its footprints
+    world.observations["vod"] = ObservationSet("vod", soil_moisture.hours, soil_moisture.weights)
     products = world.config.synth.products
     world.meta.update(sif_days=[], smos_passes=[], tip_starts=np.zeros(0, "datetime64[D]"),
                       agb_years=[], tower_cell=None)
@@ -495,8 +501,7 @@ def _smos_geometry(world: World) -> None:
             continue
         retrieved = np.zeros(smos_pass.points.size, dtype=bool)
         retrieved[np.flatnonzero(in_swath)[used]] = True
-        for stream in ("sm_surface", "vod"):
-            world.observations[stream].add(hours[retrieved], bank[rows[used]])
+        world.observations["sm_surface"].add(hours[retrieved], bank[rows[used]])
         kept.append((smos_pass, retrieved))
     world.meta["smos_passes"] = kept
 
@@ -594,7 +599,13 @@ def _truth_run(world: World, log: Log) -> TruthResults:
     region = world.region
     tiles = region.tiles
     cell_tile = region.cell_tile().tocsr()
-    stacked = {s: o.stacked(region.grid.n_cells) for s, o in world.observations.items()}
+    stacked: dict[str, tuple[np.ndarray, sparse.csc_matrix]] = {}
+    shared: dict[int, tuple[np.ndarray, sparse.csc_matrix]] = {}
+    for stream, observations_of in world.observations.items():
+        key = id(observations_of.weights)
+        if key not in shared:
+            shared[key] = observations_of.stacked(region.grid.n_cells)
+        stacked[stream] = shared[key]
     totals = {}
     for stream, (_, weights) in stacked.items():
         totals[stream] = _non_vegetated_part(stream, np.asarray(
@@ -607,7 +618,9 @@ def _truth_run(world: World, log: Log) -> TruthResults:
     store = world.forcing
     assert store is not None and world.parameters is not None
     started = time.perf_counter()
-    for chunk in _chunks(world):
+    chunks = _chunks(world)
+    reported = 0
+    for number, chunk in enumerate(chunks):
         cells = np.unique(tiles.cell[chunk])
         fractions = cell_tile[cells][:, chunk]
         observations, rows_of = [], []
@@ -627,8 +640,8 @@ def _truth_run(world: World, log: Log) -> TruthResults:
         sampled = sample_observations(chunk.size, world.n_hour, observations)
         result = run_forward(block_tiles, world.parameters[chunk], forcing,
                              world.config.period.spinup, samples=sampled.samples)
-        for part, rows in zip(partial_sums(sampled, result.snapshots, world.operator), rows_of,
-                              strict=True):
+        for part, rows in zip(_partial_sums(sampled, result.snapshots, world.operator),
+                              rows_of, strict=True):
             total = totals[part.stream]
             total.sums[rows] += part.sums
             total.weights[rows] += part.weights
@@ -636,8 +649,10 @@ def _truth_run(world: World, log: Log) -> TruthResults:
             if obs.stream == "nee":
                 _tower_extras(tower, obs, result.snapshots[snapshot_rows])
         daily[chunk] = result.daily[:, :, daily_index]
-        log(f"truth run: tiles {chunk[0]}-{chunk[-1]} of {tiles.n_tile} "
-            f"({time.perf_counter() - started:.0f} s)")
+        if 10 * (number + 1) // len(chunks) > reported or number + 1 == len(chunks):
+            reported = 10 * (number + 1) // len(chunks)
+            log(f"truth run: {chunk[-1] + 1} of {tiles.n_tile} tiles "
+                f"({time.perf_counter() - started:.0f} s)")
     daily.flush()
     simulated = {stream: complete(part) for stream, part in totals.items()
                  if part.weights.size}
@@ -650,6 +665,34 @@ def _truth_run(world: World, log: Log) -> TruthResults:
     return TruthResults(simulated=simulated, daily=daily, tower=tower,
                         hours={s: h for s, (h, _) in stacked.items()},
                         weights={s: w for s, (_, w) in stacked.items()})
+
+
+def _partial_sums(sampled: SampledObservations, snapshots: np.ndarray,
+                  operator: np.ndarray) -> list[PartialSums]:
+    """:func:`tccas.operators.observe.partial_sums` in batches of at most
+    :data:`MAX_ENTRIES` weight entries per call, which bounds the memory of the snapshot
+    rows gathered per entry (a year of SMOS over a block holds millions of entries)."""
+    out = []
+    for obs, rows in zip(sampled.observations, sampled.rows, strict=True):
+        pointer = obs.weights.indptr
+        bounds = [0]
+        while bounds[-1] < obs.n_obs:
+            bounds.append(max(bounds[-1] + 1, int(np.searchsorted(
+                pointer, pointer[bounds[-1]] + MAX_ENTRIES, side="right")) - 1))
+            bounds[-1] = min(bounds[-1], obs.n_obs)
+        sums, weights = [], []
+        for first, last in itertools.pairwise(bounds):
+            part = FootprintObservations(obs.stream, obs.hours[first:last],
+                                         obs.weights[first:last],
+                                         obs.non_vegetated[first:last])
+            batch = SampledObservations((part,), sampled.samples,
+                                        (rows[pointer[first]:pointer[last]],))
+            (result,) = partial_sums(batch, snapshots, operator)
+            sums.append(result.sums)
+            weights.append(result.weights)
+        out.append(PartialSums(obs.stream, np.concatenate(sums) if sums else np.zeros(0),
+                               np.concatenate(weights) if weights else np.zeros(0)))
+    return out
 
 
 def _tower_extras(tower: dict[str, np.ndarray], obs: FootprintObservations,

@@ -292,3 +292,25 @@ def test_bad_input_is_one_line_and_status_2(argv: list[str], message: str, tmp_p
     assert message in lines[0]
     assert (tmp_path / "data" / "precious.csv").read_text() == "1,2,3"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "file.txt"]
+
+
+def test_batched_partial_sums_equal_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tccas.pipeline.synth as synth
+
+    rng = np.random.default_rng(5)
+    n_tile, n_hour = 3, 48
+    weights = sparse.random(40, n_tile, density=0.6, random_state=3, format="csr")
+    weights.data += 0.1
+    observations = [FootprintObservations(stream, rng.integers(0, n_hour, 40), weights,
+                                          rng.uniform(0, 0.2, 40))
+                    for stream in ("sif743", "vod")]
+    sampled = sample_observations(n_tile, n_hour, observations)
+    snapshots = np.abs(rng.normal(1.0, 0.3, (sampled.samples.hours.size, 41)))
+    operator = np.array([2e-4, 1.2, 2e-4, 2.0, 0.4, 1.0])
+    whole = partial_sums(sampled, snapshots, operator)
+    monkeypatch.setattr(synth, "MAX_ENTRIES", 3)
+    batched = synth._partial_sums(sampled, snapshots, operator)
+    for one, many in zip(whole, batched, strict=True):
+        assert one.stream == many.stream
+        np.testing.assert_allclose(many.sums, one.sums, rtol=1e-14)
+        np.testing.assert_allclose(many.weights, one.weights, rtol=1e-14)
