@@ -1007,8 +1007,9 @@ def truth_dataset(world: World, results: TruthResults
         index = np.concatenate(table["index"])
         hours = results.hours[stream][index]
         weights = results.weights[stream]
-        files, source = np.unique(np.concatenate(table["source"]).astype(str),
-                                  return_inverse=True)
+        files = np.array([names[0] for names in table["source"] if names.size], dtype=object)
+        source = np.repeat(np.arange(files.size, dtype=np.int32),
+                           [names.size for names in table["source"] if names.size])
         groups[f"obs/{stream}"] = xr.Dataset({
             "time": ("obs", (world.start.astype("datetime64[h]") + hours).astype(
                 "datetime64[ns]")),
@@ -1016,9 +1017,8 @@ def truth_dataset(world: World, results: TruthResults
                            {"units": STREAMS[stream].units}),
             "latitude": ("obs", np.concatenate(table["latitude"])),
             "longitude": ("obs", np.concatenate(table["longitude"])),
-            "source": ("obs", source.ravel().astype(np.int32),
-                       {"long_name": "index into source_file"}),
-            "source_file": ("file", files.astype(object)),
+            "source": ("obs", source, {"long_name": "index into source_file"}),
+            "source_file": ("file", files),
             "row": ("obs", np.concatenate(table["row"]).astype(np.int32),
                     {"long_name": "row of the observation in its file (n_elem or "
                                   "n_grid_points)"}),
