@@ -143,6 +143,13 @@ def _non_vegetated_term(stream: Stream) -> float:
     return value if stream.mixing == "linear" else float(np.exp(-value))
 
 
+def _stream_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct snapshot rows of a stream and, per weight entry, its position among
+    them: the operator runs once per (tile, hour), however many footprints share it."""
+    unique, inverse = np.unique(rows, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
 def partial_sums(sampled: SampledObservations, snapshots: np.ndarray,
                  operator_parameters: np.ndarray) -> list[PartialSums]:
     """The block's partial sums for every stream, from its snapshots
@@ -151,7 +158,8 @@ def partial_sums(sampled: SampledObservations, snapshots: np.ndarray,
     for obs, rows in zip(sampled.observations, sampled.rows, strict=True):
         stream = obs.spec
         row, _, weight = obs.entries()
-        values = stream.evaluate(snapshots[rows], operator_parameters)
+        unique, inverse = _stream_rows(rows)
+        values = stream.evaluate(snapshots[unique], operator_parameters)[inverse]
         sums = np.bincount(row, weight * _terms(stream, values), minlength=obs.n_obs)
         weights = np.bincount(row, weight, minlength=obs.n_obs)
         if stream.non_vegetated is not None:
@@ -170,13 +178,14 @@ def partial_sums_tangent(sampled: SampledObservations, snapshots: np.ndarray,
     for obs, rows in zip(sampled.observations, sampled.rows, strict=True):
         stream = obs.spec
         row, _, weight = obs.entries()
-        values_d = stream.tangent(snapshots[rows], operator_parameters, snapshots_d[rows],
+        unique, inverse = _stream_rows(rows)
+        values_d = stream.tangent(snapshots[unique], operator_parameters, snapshots_d[unique],
                                   operator_d)
         if stream.mixing == "transmissivity":
-            values = stream.evaluate(snapshots[rows], operator_parameters)
+            values = stream.evaluate(snapshots[unique], operator_parameters)
             values_d = -np.exp(-values)[:, None] * values_d
         sums_d = np.zeros((obs.n_obs, values_d.shape[1]))
-        np.add.at(sums_d, row, weight[:, None] * values_d)
+        np.add.at(sums_d, row, weight[:, None] * values_d[inverse])
         out.append(sums_d)
     return out
 
@@ -191,12 +200,13 @@ def partial_sums_adjoint(sampled: SampledObservations, snapshots: np.ndarray,
     for obs, rows, s_b in zip(sampled.observations, sampled.rows, sums_b, strict=True):
         stream = obs.spec
         row, _, weight = obs.entries()
-        values_b = weight * s_b[row]
+        unique, inverse = _stream_rows(rows)
+        values_b = np.bincount(inverse, weight * s_b[row], minlength=unique.size)
         if stream.mixing == "transmissivity":
-            values = stream.evaluate(snapshots[rows], operator_parameters)
+            values = stream.evaluate(snapshots[unique], operator_parameters)
             values_b = -np.exp(-values) * values_b
-        rows_b, op_b = stream.adjoint(snapshots[rows], operator_parameters, values_b)
-        np.add.at(snapshots_b, rows, rows_b)
+        rows_b, op_b = stream.adjoint(snapshots[unique], operator_parameters, values_b)
+        snapshots_b[unique] += rows_b
         operator_b += op_b
     return snapshots_b, operator_b
 

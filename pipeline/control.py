@@ -223,10 +223,10 @@ def control_space(config: ControlConfig, pfts_present: Sequence[int],
         x0=np.array(columns[6], dtype=np.float64), spread=np.array(columns[7], dtype=np.float64),
         log=np.array(columns[8], dtype=bool), lower=np.array(columns[9], dtype=np.float64),
         upper=np.array(columns[10], dtype=np.float64))
-    outside = np.flatnonzero((space.x0 <= space.lower) | (space.x0 >= space.upper))
+    outside = np.flatnonzero((space.x0 < space.lower) | (space.x0 > space.upper))
     if outside.size:
         i = outside[0]
-        raise TccasInputError(f"prior of {space.names[i]} = {space.x0[i]} is not inside its "
+        raise TccasInputError(f"prior of {space.names[i]} = {space.x0[i]} lies outside its "
                               f"bounds [{space.lower[i]}, {space.upper[i]}]")
     return space
 

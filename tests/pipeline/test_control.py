@@ -90,3 +90,12 @@ def test_per_tile_sharing_and_fixed_entries():
 def test_bad_control_configuration(overrides, message):
     with pytest.raises(TccasInputError, match=message):
         control_space(load_config("majadas-site", overrides).control, MAJADAS)
+
+
+def test_a_prior_on_its_bound_is_a_valid_start():
+    """ArbC's wood turnover prior sits on its upper bound (1e-3 d-1): the element starts
+    on the bound and can only move inward."""
+    space = control_space(load_config("majadas-site").control, [pft_code("ArbC")])
+    i = space.names.index("ArbC.theta_woo")
+    assert space.x0[i] == space.upper[i]
+    assert space.z_bounds()[i][1] == 0.0
