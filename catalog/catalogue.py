@@ -42,6 +42,13 @@ footprint only partly inside keeps its weights on the cells inside (they sum to 
 coverage); the simulated observation is then ``weights @ x / coverage``, the mean over the
 covered part. Weights are those of :mod:`tccas.operators.footprint` (area overlap for
 TROPOMI quadrilaterals, uniform 3 dB ellipse or AFP circle for SMOS).
+
+Meteorology is kept on the 2-D lattice (PROPOSED, rather than a flat ``met`` axis): the
+meteorology cell id is the lattice's row-major cell id, a block's cells are one
+rectangular window (exactly one chunk on a 0.25 degree grid, where lattice and grid
+coincide) with no padding or copies of cells shared by blocks (100 m grids), and with time
+last a cell's year is contiguous in its chunk, so a block reads straight into the
+``(n_met, n_hour)`` layout of :class:`~tccas.model.forcing.Forcing`.
 """
 
 from __future__ import annotations

@@ -69,8 +69,9 @@ STAGING_MARK = ".ingest-"
 OBS_CHUNK = 1 << 15
 #: Entries per chunk of the weight arrays (and per read when re-indexing old weights).
 WEIGHT_CHUNK = 1 << 18
-#: Weight entries per spill group of the block sort (24 bytes each, about 50 MB).
-SPILL_GROUP_ENTRIES = 1 << 21
+#: Weight entries per spill group of the block sort: about 64 MB of memory while a group is
+#: sorted (24 bytes a record, its block, the sort order and one gathered column).
+SPILL_GROUP_ENTRIES = 1 << 20
 #: Tiles per chunk of the tiles arrays.
 TILE_CHUNK = 1 << 16
 _RENAME_EXCHANGE = 2
@@ -190,7 +191,11 @@ def _create(group: zarr.Group, name: str, shape: tuple[int, ...], chunks: tuple[
 
 
 class ArrayAppender:
-    """Appends along the first axis of a Zarr array, writing whole chunks only."""
+    """Appends along the first axis of a Zarr array, writing whole chunks only.
+
+    Rows are queued until they complete a chunk; full chunks of a long append are written
+    straight from the given array, so the queue never holds more than one chunk.
+    """
 
     def __init__(self, array: zarr.Array) -> None:
         self.array = array
@@ -199,29 +204,36 @@ class ArrayAppender:
         self._n_pending = 0
 
     def append(self, values: NDArray[Any]) -> None:
-        """Queue rows; full chunks are written at once."""
+        """Queue rows; every completed chunk is written."""
+        values = np.asarray(values)
         if len(values) == 0:
             return
-        self._pending.append(np.asarray(values))
-        self._n_pending += len(values)
         chunk = self.array.chunks[0]
-        if self._n_pending >= chunk:
-            self._flush(self._n_pending - (self.length + self._n_pending) % chunk)
+        to_boundary = chunk - (self.length + self._n_pending) % chunk
+        if len(values) < to_boundary:
+            self._pending.append(values)
+            self._n_pending += len(values)
+            return
+        head = np.concatenate([*self._pending, values[:to_boundary]])
+        full = (len(values) - to_boundary) // chunk * chunk
+        self._write(head, values[to_boundary:to_boundary + full])
+        tail = values[to_boundary + full:]
+        self._pending = [tail] if len(tail) else []
+        self._n_pending = len(tail)
 
     def close(self) -> None:
         """Write what is queued."""
-        self._flush(self._n_pending)
+        if self._n_pending:
+            self._write(np.concatenate(self._pending), self._pending[0][:0])
+            self._pending, self._n_pending = [], 0
 
-    def _flush(self, n: int) -> None:
-        if n <= 0:
-            return
-        data = np.concatenate(self._pending)
+    def _write(self, head: NDArray[Any], body: NDArray[Any]) -> None:
         start = self.length
-        self.array.resize((start + n, *self.array.shape[1:]))
-        self.array[start:start + n] = data[:n]
-        self.length += n
-        self._pending = [data[n:]] if n < len(data) else []
-        self._n_pending = len(data) - n
+        self.length += len(head) + len(body)
+        self.array.resize((self.length, *self.array.shape[1:]))
+        self.array[start:start + len(head)] = head
+        if len(body):
+            self.array[start + len(head):self.length] = body
 
 
 # ------------------------------------------------------------------ static, tiles
@@ -492,9 +504,11 @@ class _BlockSorter:
             path.unlink()
             blocks = block_of_cells(self.region.grid, self.region.block_cells, records["cell"])
             order = np.lexsort((records["obs"], blocks))
+            del blocks
             for name, appender in appenders.items():
                 appender.append(records[name][order])
             written += records.size
+            del records, order
         for appender in appenders.values():
             appender.close()
         if written != self.total:

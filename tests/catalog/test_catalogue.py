@@ -398,6 +398,20 @@ def test_observations_of_a_block_carry_hours_cell_and_tile_weights(static_store,
     assert catalogue.observations("sif743", 4, end="2021-06-01").n_obs == 0
 
 
+def test_appender_writes_every_row_once_in_order(tmp_path):
+    group = zarr.open_group(str(tmp_path / "a.zarr"), mode="w", zarr_format=2)
+    array = group.create_array("x", shape=(3,), chunks=(4,), dtype="i8", fill_value=None)
+    array[:] = [-1, -2, -3]
+    appender = catalogue_write.ArrayAppender(array)
+    pieces = [np.arange(a, b) for a, b in ((0, 1), (1, 2), (2, 13), (13, 13), (13, 15),
+                                           (15, 24))]
+    for piece in pieces:
+        appender.append(piece)
+    assert array.shape == (24,)  # written up to the last chunk boundary; 3 rows queued
+    appender.close()
+    np.testing.assert_array_equal(array[:], np.concatenate([[-1, -2, -3], np.arange(24)]))
+
+
 # ----------------------------------------------------------------- atomic swap
 def test_clone_then_write_leaves_the_original_and_swap_replaces_it(tmp_path):
     original = tmp_path / "cat.zarr"

@@ -435,3 +435,24 @@ def test_a_synthetic_truth_store_is_copied_once(raw, tmp_path):
     entry = next(e for e in open_catalogue(out).provenance if e["name"] == "truth.zarr")
     assert entry["status"] == "ingested" and entry["reader"] == "shutil.copytree"
     assert not run_ingest(config(), folder, out, show_progress=False).changed
+
+
+def test_the_benchmark_files_are_ingested(tmp_path):
+    from tccas.pipeline.bench_ingest import CONFIG as BENCH_CONFIG
+    from tccas.pipeline.bench_ingest import write_days
+
+    bench = load_config(BENCH_CONFIG)
+    box = bench.region.model_grid().bounds
+    files = {**write_days(tmp_path / "raw", box, dt.date(2019, 1, 1), 1),
+             **write_days(tmp_path / "raw", box, dt.date(2019, 6, 1), 1)}
+    assert [len(paths) for paths in files.values()] == [3, 3]
+    report = run_ingest(bench, tmp_path / "raw", tmp_path / "bench.zarr", show_progress=False)
+    assert len(report.of_status("ingested")) == 6
+    rows: dict[tuple[int, str], int] = {}
+    for result in report.files:
+        month = 1 if result.path in files[dt.date(2019, 1, 1)] else 6
+        for part in result.parts:
+            rows[month, part.stream] = rows.get((month, part.stream), 0) + part.n_rows
+    # January: no sun for TROPOSIF, frozen soil for SMOS.
+    assert rows[1, "sif743"] == rows[1, "sm_surface"] == rows[1, "vod"] == 0
+    assert rows[6, "sif743"] > 5000 and rows[6, "sm_surface"] == rows[6, "vod"] > 1000
