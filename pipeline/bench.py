@@ -12,6 +12,9 @@ peak memory increase of the SMOS case [MB].
 derivatives: cost of the tangent-linear run per direction relative to a forward run when
 56 directions (the TCCAS control length for two PFTs) run together.
 
+assimilation: one cost-and-gradient evaluation over blocks per tile-hour, the Dask
+overhead per evaluation and the strong scaling from 1 to 2 workers.
+
 ingest: seconds and peak memory of ``tccas ingest`` for one year of synthetic TROPOSIF and
 SMOS over the 500 x 500 km Lapland region, and for June alone (memory must not grow with
 the number of files).
@@ -130,9 +133,18 @@ def ingest_benchmark() -> dict[str, float]:
     return ingest_benchmarks()
 
 
+def assimilation_benchmark() -> dict[str, float]:
+    """One cost-and-gradient evaluation over blocks, in process and on 1 and 2 Dask
+    workers (``tccas.pipeline.bench_assimilation``)."""
+    from tccas.pipeline.bench_assimilation import assimilation_benchmark as run
+
+    return run()
+
+
 def suites() -> dict[str, Callable[[], dict[str, float]]]:
     return {"forward": forward_benchmark, "derivatives": derivative_benchmark,
-            "footprint": footprint_benchmark, "ingest": ingest_benchmark}
+            "footprint": footprint_benchmark, "ingest": ingest_benchmark,
+            "assimilation": assimilation_benchmark}
 
 
 def run_benchmarks(selected: list[str] | None = None) -> dict[str, float]:
