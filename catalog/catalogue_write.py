@@ -69,9 +69,9 @@ STAGING_MARK = ".ingest-"
 OBS_CHUNK = 1 << 15
 #: Entries per chunk of the weight arrays (and per read when re-indexing old weights).
 WEIGHT_CHUNK = 1 << 18
-#: Weight entries per spill group of the block sort: about 64 MB of memory while a group is
+#: Weight entries per spill group of the block sort: about 32 MB of memory while a group is
 #: sorted (24 bytes a record, its block, the sort order and one gathered column).
-SPILL_GROUP_ENTRIES = 1 << 20
+SPILL_GROUP_ENTRIES = 1 << 19
 #: Tiles per chunk of the tiles arrays.
 TILE_CHUNK = 1 << 16
 _RENAME_EXCHANGE = 2

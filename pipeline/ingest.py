@@ -6,14 +6,14 @@ Steps (layout and row rules in :mod:`tccas.catalog.catalogue`):
    catalogue: grid, blocks, period and ingest settings must be the same) before any work.
 2. Find the product files under RAW_DIR by name (:data:`tccas.catalog.catalogue_sources.
    PRODUCTS`); a synthetic ``truth.zarr`` is recognised too.
-3. On a Dask cluster (a LocalCluster by default, ``ingest.workers`` wide, or the running
-   scheduler of ``cluster.address``), with a progress bar: the SHA-256 of every file; files
-   whose checksum the catalogue's provenance already holds are skipped (ingesting a file
-   twice adds nothing). Then every new file is read: observation files into time-sorted,
-   footprint-weighted parts (one per stream) in a work folder, ERA5 files indexed by their
-   valid times. A file that fails (corrupt, truncated, empty, wrongly structured) is
-   *rejected* with its path and reason; the others go on. With ``--strict`` any rejection
-   fails the ingest and nothing is written.
+3. On a Dask cluster (:func:`ingest_client`: a LocalCluster of ``ingest.workers`` threads
+   by default, or the configuration's cluster), with a progress bar: the SHA-256 of every
+   file; files whose checksum the catalogue's provenance already holds are skipped
+   (ingesting a file twice adds nothing). Then every new file is read: observation files
+   into time-sorted, footprint-weighted parts (one per stream) in a work folder, ERA5 files
+   indexed by their valid times. A file that fails (corrupt, truncated, empty, wrongly
+   structured) is *rejected* with its path and reason; the others go on. With ``--strict``
+   any rejection fails the ingest and nothing is written.
 4. Build the new catalogue in a hidden sibling folder (a hard-linked clone of the previous
    one): static maps and tiles (land cover, or the site's PFT table for a site region),
    meteorology for the 365-day time chunks the new ERA5 files touch (one Dask task per
@@ -209,19 +209,25 @@ class Progress:
 # --------------------------------------------------------------------- the cluster
 @contextmanager
 def ingest_client(config: ExperimentConfig) -> Iterator[Any]:
-    """A Dask client for the ingest: the scheduler at ``cluster.address``, or a local
-    cluster of ``ingest.workers`` workers (``cluster.workers``, else 2), threads or
-    processes as ``ingest.processes`` says."""
+    """A Dask client for the ingest.
+
+    ``cluster.kind`` ``local``: a LocalCluster of ``ingest.workers`` single-threaded
+    workers (``cluster.workers``, else 2), threads of this process unless
+    ``ingest.processes``; reading is I/O and GEOS work, so the model's warm-up of
+    :func:`tccas.pipeline.cluster.open_cluster` is not wanted here. Any other kind
+    (``address``, ``slurm``, ``pbs``, ``kubernetes``): the cluster of
+    :func:`~tccas.pipeline.cluster.open_cluster`; the work folder beside the catalogue must
+    then be on a file system the workers share.
+    """
     from dask.distributed import Client, LocalCluster
 
     cluster = config.cluster
-    if cluster.kind == "address":
-        with Client(cluster.address) as client:
+    if cluster.kind != "local":
+        from tccas.pipeline.cluster import open_cluster
+
+        with open_cluster(cluster) as client:
             yield client
         return
-    if cluster.kind != "local":
-        raise TccasInputError(f"cluster.kind '{cluster.kind}': tccas ingest runs on a local "
-                              "cluster or on a running scheduler (cluster.kind address)")
     workers = config.ingest.workers or cluster.workers or DEFAULT_WORKERS
     with LocalCluster(n_workers=workers, threads_per_worker=1,
                       processes=config.ingest.processes, dashboard_address=":0",
