@@ -33,12 +33,11 @@ from tccas.model.errors import TccasInputError
 from tccas.model.forcing import Forcing
 from tccas.model.kernels import KERNEL_FASTMATH
 from tccas.model.kernels.astronomy import solar_calendar
-from tccas.model.kernels.tile_hour import tile_constants, tile_hour
-from tccas.model.kernels.tile_hour_ad import N_TAPE, tile_constants_ad, tile_hour_ad
+from tccas.model.kernels.tile_hour import N_TAPE, R_PAR, tile_constants, tile_hour
+from tccas.model.kernels.tile_hour_ad import tile_constants_ad, tile_hour_ad
 from tccas.model.layout import (
     D_FAPAR,
     D_INTERCEPTION_EVAPORATION,
-    D_PAR,
     D_SOIL_EVAPORATION,
     D_SUBLIMATION,
     D_TRANSPIRATION,
@@ -80,9 +79,9 @@ class AdjointResult:
 
 
 @njit(cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
-def _hour_seed(h, day, recipe_kind, recipe_index, daily_b, par_day, par_sum, diag_b,
-               state_b):
-    """Add the daily-output seeds of day ``day`` that fall on hour ``h`` (of the day)."""
+def _hour_seed(i, day, recipe_kind, recipe_index, daily_b, tapes, par_sum, diag_b, state_b):
+    """Add the daily-output seeds of day ``day`` that fall on hour ``i`` of the day (the
+    day's PAR comes from its tapes)."""
     for o in range(recipe_kind.shape[0]):
         weight = daily_b[day, o]
         if weight == 0.0:
@@ -100,9 +99,23 @@ def _hour_seed(h, day, recipe_kind, recipe_index, daily_b, par_day, par_sum, dia
             diag_b[D_SUBLIMATION] += weight
         elif kind == KIND_FAPAR:
             if par_sum > 0.0:
-                diag_b[D_FAPAR] += weight * par_day[h] / par_sum
-        elif h == 23:
+                diag_b[D_FAPAR] += weight * tapes[i, R_PAR] / par_sum
+        elif i == 23:
             state_b[index] += weight
+
+
+@njit(cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
+def _record_day(state, params, tile_static, derived, m, first_hour, t_air, shortwave,
+                longwave, precipitation, vpd, pressure, co2, day_of_year, utc_hour, sin_dec,
+                cos_dec, eot, distance, diag, tapes):
+    """Advance ``state`` through the 24 hours from ``first_hour``, recording the tape of
+    hour ``i`` of the day in ``tapes[i]``."""
+    for i in range(24):
+        h = first_hour + i
+        tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
+                  longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h], co2[m, h],
+                  day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h], eot[h], distance[h],
+                  diag, tapes[i])
 
 
 @njit(parallel=True, cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
@@ -150,44 +163,35 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
                       longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
                       co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
                       eot[h], distance[h], diag)
-        # reverse sweep
+        # reverse sweep: each day recomputed once from its checkpoint with its tapes
         state_b = final_state_b[tile].copy()
         params_b = parameters_b[tile]
         derived_b = np.zeros(N_DERIVED)
         diag_b = np.empty(N_DIAG)
-        tape = np.empty(N_TAPE)
-        hourly_states = np.empty((24, N_STATE))
-        par_day = np.empty(24)
+        tapes = np.empty((24, N_TAPE))
         last_sample = sample_pointer[tile + 1] - 1
         first_sample = sample_pointer[tile]
         for day in range(n_day - 1, -1, -1):
             state[:] = checkpoints[spinup_cycles * spin_days + day]
+            _record_day(state, params, tile_static, derived, m, day * 24, t_air, shortwave,
+                        longwave, precipitation, vpd, pressure, co2, day_of_year, utc_hour,
+                        sin_dec, cos_dec, eot, distance, diag, tapes)
             par_sum = 0.0
             for i in range(24):
-                h = day * 24 + i
-                hourly_states[i] = state
-                tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
-                          longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
-                          co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                          eot[h], distance[h], diag)
-                par_day[i] = diag[D_PAR]
-                par_sum += diag[D_PAR]
+                par_sum += tapes[i, R_PAR]
             for i in range(23, -1, -1):
                 h = day * 24 + i
                 diag_b[:] = 0.0
-                _hour_seed(i, day, recipe_kind, recipe_index, daily_b[tile], par_day,
-                           par_sum, diag_b, state_b)
+                _hour_seed(i, day, recipe_kind, recipe_index, daily_b[tile], tapes, par_sum,
+                           diag_b, state_b)
                 if last_sample >= first_sample and sample_hours[last_sample] == h:
                     for s in range(N_STATE):
                         state_b[s] += snapshots_b[last_sample, s]
                     for d in range(N_DIAG):
                         diag_b[d] += snapshots_b[last_sample, N_STATE + d]
                     last_sample -= 1
-                tile_hour_ad(hourly_states[i], params, tile_static, derived, t_air[m, h],
-                             shortwave[m, h], longwave[m, h], precipitation[m, h], vpd[m, h],
-                             pressure[m, h], co2[m, h], day_of_year[h], utc_hour[h],
-                             sin_dec[h], cos_dec[h], eot[h], distance[h], state_b, params_b,
-                             derived_b, diag_b, tape)
+                tile_hour_ad(tapes[i], params, tile_static, derived, state_b, params_b,
+                             derived_b, diag_b)
         diag_b[:] = 0.0
         for cycle in range(spinup_cycles - 1, -1, -1):
             # the carbon pools were reset to the initial values after this cycle
@@ -196,20 +200,13 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
                 state_b[p] = 0.0
             for day in range(spin_days - 1, -1, -1):
                 state[:] = checkpoints[cycle * spin_days + day]
-                for i in range(24):
-                    h = day * 24 + i
-                    hourly_states[i] = state
-                    tile_hour(state, params, tile_static, derived, t_air[m, h],
-                              shortwave[m, h], longwave[m, h], precipitation[m, h],
-                              vpd[m, h], pressure[m, h], co2[m, h], day_of_year[h],
-                              utc_hour[h], sin_dec[h], cos_dec[h], eot[h], distance[h], diag)
+                _record_day(state, params, tile_static, derived, m, day * 24, t_air,
+                            shortwave, longwave, precipitation, vpd, pressure, co2,
+                            day_of_year, utc_hour, sin_dec, cos_dec, eot, distance, diag,
+                            tapes)
                 for i in range(23, -1, -1):
-                    h = day * 24 + i
-                    tile_hour_ad(hourly_states[i], params, tile_static, derived, t_air[m, h],
-                                 shortwave[m, h], longwave[m, h], precipitation[m, h],
-                                 vpd[m, h], pressure[m, h], co2[m, h], day_of_year[h],
-                                 utc_hour[h], sin_dec[h], cos_dec[h], eot[h], distance[h],
-                                 state_b, params_b, derived_b, diag_b, tape)
+                    tile_hour_ad(tapes[i], params, tile_static, derived, state_b, params_b,
+                                 derived_b, diag_b)
         # the initial state: carbon pools are parameters, the root zone starts full
         for p in range(N_CARBON):
             params_b[init_columns[p]] += state_b[p]

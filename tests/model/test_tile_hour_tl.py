@@ -7,8 +7,8 @@ import pytest
 
 from tccas.model.driver import SpinUp, hourly_calendar, initial_state, run_forward
 from tccas.model.kernels.astronomy import solar_calendar
-from tccas.model.kernels.tile_hour import tile_constants, tile_hour
-from tccas.model.kernels.tile_hour_ad import N_TAPE, tile_constants_ad, tile_hour_ad
+from tccas.model.kernels.tile_hour import N_TAPE, tile_constants, tile_hour
+from tccas.model.kernels.tile_hour_ad import tile_constants_ad, tile_hour_ad
 from tccas.model.kernels.tile_hour_tl import N_WORK, tile_constants_tl, tile_hour_tl
 from tccas.model.layout import D_GPP, D_NEE, D_TRANSPIRATION, N_DERIVED, N_DIAG, N_STATE
 from tccas.model.parameters import PARAMETER_NAMES, prior_table
@@ -122,24 +122,22 @@ def test_many_directions_equal_single_directions():
 
 
 def adjoint_of_run(run, x, y_bar):
-    """Adjoint of ``HourlyRun.function``: store the state before every hour, then reverse."""
+    """Adjoint of ``HourlyRun.function``: record every hour's tape, then reverse."""
     state, params = x[:N_STATE].copy(), x[N_STATE:].copy()
     derived = np.empty(N_DERIVED)
     tile_constants(params, run.static, derived)
     diag = np.empty(N_DIAG)
-    states = np.empty((run.forcing.n_hour, N_STATE))
+    tapes = np.empty((run.forcing.n_hour, N_TAPE))
     for h in range(run.forcing.n_hour):
-        states[h] = state
-        tile_hour(state, params, run.static, derived, *run.forcing_at(h), diag)
+        tile_hour(state, params, run.static, derived, *run.forcing_at(h), diag, tapes[h])
     state_b = y_bar[:N_STATE].copy()
     diag_b = np.zeros(N_DIAG)
     diag_b[ACCUMULATED] = y_bar[N_STATE:]
     params_b = np.zeros(params.size)
     derived_b = np.zeros(N_DERIVED)
-    tape = np.empty(N_TAPE)
     for h in range(run.forcing.n_hour - 1, -1, -1):
-        tile_hour_ad(states[h], params, run.static, derived, *run.forcing_at(h), state_b,
-                     params_b, derived_b, diag_b, tape)
+        tile_hour_ad(tapes[h], params, run.static, derived, state_b, params_b, derived_b,
+                     diag_b)
     tile_constants_ad(params, run.static, derived_b, params_b)
     return np.concatenate([state_b, params_b])
 
