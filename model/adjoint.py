@@ -6,12 +6,17 @@ snapshots of sampled hours (the simulated observations) and for the final state.
 
 Checkpointing scheme: a forward sweep stores the state at the start of every day
 (spin-up cycles included): 13 values per tile and day, 0.27 MB per tile for 7 years. The
-reverse sweep goes back day by day: it restores the day's checkpoint, recomputes the 24
-hourly states (24 x 13 values), then runs :func:`tile_hour_ad` backwards through the hours.
-Cost: two forward runs plus the hourly adjoints; memory grows with the number of days,
-never with the number of hours. The spin-up recycling is reversed too: the carbon pools
-reset to their initial values after each cycle send their adjoint to the ``*_init``
-parameters, and the physical states carry it back through the cycles.
+reverse sweep goes back day by day: it restores the day's checkpoint and recomputes the
+day's 24 hours once with ``tile_hour(..., tape)``, which records each hour's tape (state
+before the hour and intermediate values, 24 x N_TAPE values = 27 kB per tile being
+worked on, reused every day); then :func:`tile_hour_ad` runs backwards through the hours
+reading those tapes. Cost: two forward runs (the checkpoint sweep and the recording
+recompute) plus the reverse halves of the hourly adjoints, each hour's forward physics
+evaluated twice; memory grows with the number of days, never with the number of hours.
+
+The spin-up recycling is reversed too: the carbon pools reset to their initial values
+after each cycle send their adjoint to the ``*_init`` parameters, and the physical states
+carry it back through the cycles.
 """
 
 from __future__ import annotations
@@ -142,7 +147,8 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
         n_check = spinup_cycles * spin_days + n_day
         checkpoints = np.empty((n_check, N_STATE))
         state = initial_state[tile].copy()
-        # forward sweep with daily checkpoints
+        tapes = np.empty((24, N_TAPE))
+        # forward sweep with daily checkpoints (its records are not needed)
         c = 0
         for _ in range(spinup_cycles):
             for h in range(spin_days * 24):
@@ -152,7 +158,7 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
                 tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
                           longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
                           co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                          eot[h], distance[h], diag)
+                          eot[h], distance[h], diag, tapes[0])
             for p in range(N_CARBON):
                 state[p] = initial_state[tile, p]
         for h in range(n_hour):
@@ -162,13 +168,12 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
             tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
                       longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
                       co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                      eot[h], distance[h], diag)
+                      eot[h], distance[h], diag, tapes[0])
         # reverse sweep: each day recomputed once from its checkpoint with its tapes
         state_b = final_state_b[tile].copy()
         params_b = parameters_b[tile]
         derived_b = np.zeros(N_DERIVED)
         diag_b = np.empty(N_DIAG)
-        tapes = np.empty((24, N_TAPE))
         last_sample = sample_pointer[tile + 1] - 1
         first_sample = sample_pointer[tile]
         for day in range(n_day - 1, -1, -1):

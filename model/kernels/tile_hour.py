@@ -195,8 +195,8 @@ def tile_constants(params: "float[:]", tile: "float[:]", derived: "float[:]") ->
     derived[V_ROOT_LOSS] = loss_factor(params[P_THETA_ROO], DT_DAY)
 
 
-# The tape of one hour: what ``tile_hour(..., tape)`` records for the reverse sweep of
-# :func:`tccas.model.kernels.tile_hour_ad.tile_hour_ad`. The state before the hour, the
+# The tape of one hour, recorded by ``tile_hour`` for the reverse sweep of
+# :func:`tccas.model.kernels.tile_hour_ad.tile_hour_ad`: the state before the hour, the
 # forcing the reverse needs, the hour's intermediate values, then per layer (3 slots each)
 # the values of photosynthesis pass 1 (R1_*) and pass 2 (R2_*) and the reverse sweep's
 # workspace (RB_*: adjoints of unstressed conductance, nitrogen scaling and leaf PAR). A
@@ -288,8 +288,7 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
               shortwave: float, longwave: float, precipitation: float, vpd: float,
               pressure: float, co2: float, day_of_year: float, utc_hour: float,
               sin_declination: float, cos_declination: float, equation_of_time_h: float,
-              distance_factor: float, diag: "float[:]", tape: "float[:] | None" = None
-              ) -> None:
+              distance_factor: float, diag: "float[:]", tape: "float[:]") -> None:
     """Advance ``state`` by one hour in place and write the hour's diagnostics to ``diag``.
 
     Forcing in SI (K, W m-2, kg m-2 s-1, Pa, mol mol-1); ``day_of_year`` fractional (1 at
@@ -300,15 +299,16 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
     [gC m-2 d-1], water fluxes [kg m-2 h-1], PAR and APAR [W m-2], electron transport
     [mol m-2 s-1] (see :mod:`tccas.model.layout`).
 
-    With a ``tape`` (N_TAPE values) the hour is also recorded for the adjoint (slots
-    ``R_*`` above; about 130 stores, no extra arithmetic). Numba compiles the call without
-    a tape separately and prunes every recording branch from it, and the recording
-    changes no computed value: the state and diagnostics are bit-identical either way
-    (tests/model/test_tile_hour_tl.py).
+    ``tape`` (N_TAPE values, overwritten) receives the record of the hour that the adjoint
+    :func:`tccas.model.kernels.tile_hour_ad.tile_hour_ad` reads (slots ``R_*``); a forward
+    run passes one workspace and ignores it. Recording costs about 130 stores and no
+    arithmetic (no measurable time, BENCHMARKS.md). It is part of the one compiled
+    forward: a compilation without the stores would contract multiply-adds differently
+    (fast-math ``contract``) and round differently, whereas now the forward run and the
+    adjoint's checkpoint and recording sweeps advance the state bit for bit alike.
     """
-    if tape is not None:
-        for s in range(N_STATE):
-            tape[R_STATE + s] = state[s]
+    for s in range(N_STATE):
+        tape[R_STATE + s] = state[s]
     t_c = t_air_k - T_ZERO
     cover = tile[T_COVER]
     leaf_ratio = state[S_C_FOL] / params[P_LMA]
@@ -350,34 +350,30 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
         par_3 = a3 * par_mol / lai_layer
         f_vcmax, f_rd, f_k4, jmax_t, gamma_star, k2 = temperature_factors(t_c)
         heat = heat_inhibition(t_c)
-        if tape is not None:
-            tape[R_FACTORS_AIR] = f_vcmax
-            tape[R_FACTORS_AIR + 1] = f_rd
-            tape[R_FACTORS_AIR + 2] = f_k4
-            tape[R_FACTORS_AIR + 3] = jmax_t
-            tape[R_FACTORS_AIR + 4] = gamma_star
-            tape[R_FACTORS_AIR + 5] = k2
-            tape[R_HEAT_AIR] = heat
+        tape[R_FACTORS_AIR] = f_vcmax
+        tape[R_FACTORS_AIR + 1] = f_rd
+        tape[R_FACTORS_AIR + 2] = f_k4
+        tape[R_FACTORS_AIR + 3] = jmax_t
+        tape[R_FACTORS_AIR + 4] = gamma_star
+        tape[R_FACTORS_AIR + 5] = k2
+        tape[R_HEAT_AIR] = heat
         for layer in range(N_LAYER):
             par_leaf = par_1 if layer == 0 else (par_2 if layer == 1 else par_3)
             nscale = nitrogen_scaling(layer * lai_layer, mu_noon, scaled)
             if is_c4:
                 je, rd, k = c4_capacities(vcmax25, nscale, f_vcmax, f_rd, f_k4, par_leaf)
                 a_gross = c4_assimilation_fixed_ci(je, k, ci0, heat)
-                if tape is not None:
-                    tape[R1_JE + layer] = je
-                    tape[R1_K + layer] = k
+                tape[R1_JE + layer] = je
+                tape[R1_K + layer] = k
             else:
                 vcmax, j, rd = c3_capacities(vcmax25, a_jv, nscale, f_vcmax, f_rd, jmax_t,
                                              par_leaf)
                 a_gross = c3_assimilation_fixed_ci(vcmax, j, gamma_star, k2, ci0, heat)
-                if tape is not None:
-                    tape[R1_VCMAX + layer] = vcmax
-                    tape[R1_J + layer] = j
+                tape[R1_VCMAX + layer] = vcmax
+                tape[R1_J + layer] = j
             gs0 = unstressed_conductance(a_gross, rd, co2, ci0, t_c, pressure, G_MIN)
-            if tape is not None:
-                tape[R1_RD + layer] = rd
-                tape[R1_A_GROSS + layer] = a_gross
+            tape[R1_RD + layer] = rd
+            tape[R1_A_GROSS + layer] = a_gross
             if layer == 0:
                 gs0_1 = gs0
             elif layer == 1:
@@ -437,9 +433,8 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
                 else 0.0
             # PROPOSED (MODEL_SPEC 2.7): four electrons per CO2 fixed in the bundle sheath
             j_actual = 4.0 * a_gross
-            if tape is not None:
-                tape[R2_JE + layer] = je
-                tape[R2_K + layer] = k
+            tape[R2_JE + layer] = je
+            tape[R2_K + layer] = k
         else:
             vcmax, j, rd = c3_capacities(vcmax25, a_jv, nscale, f_vcmax, f_rd, jmax_t,
                                          par_leaf)
@@ -447,21 +442,18 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
                 a_gross, je = c3_assimilation_coupled(vcmax, j, rd, gamma_star, k2, g_co2,
                                                       co2, heat)
                 j_actual = j * a_gross / je if je > 0.0 else 0.0
-                if tape is not None:
-                    tape[R2_JE + layer] = je
+                tape[R2_JE + layer] = je
             else:
                 a_gross = 0.0
                 j_actual = 0.0
-            if tape is not None:
-                tape[R2_VCMAX + layer] = vcmax
-                tape[R2_J + layer] = j
-        if tape is not None:
-            tape[R1_PAR_LEAF + layer] = par_leaf
-            tape[R1_NSCALE + layer] = nscale
-            tape[R1_GS0 + layer] = gs0
-            tape[R2_G_CO2 + layer] = g_co2
-            tape[R2_RD + layer] = rd
-            tape[R2_A_GROSS + layer] = a_gross
+            tape[R2_VCMAX + layer] = vcmax
+            tape[R2_J + layer] = j
+        tape[R1_PAR_LEAF + layer] = par_leaf
+        tape[R1_NSCALE + layer] = nscale
+        tape[R1_GS0 + layer] = gs0
+        tape[R2_G_CO2 + layer] = g_co2
+        tape[R2_RD + layer] = rd
+        tape[R2_A_GROSS + layer] = a_gross
         gpp_mol += a_gross * lai_layer
         rd_canopy += rd * lai_layer
         if layer == 0:
@@ -526,66 +518,66 @@ def tile_hour(state: "float[:]", params: "float[:]", tile: "float[:]", derived: 
     diag[D_SOIL_WATER_INDEX] = w_root / root_capacity
     diag[D_PLANT_WATER_STATUS] = transpiration_full / demand if demand > 0.0 else 0.0
 
-    if tape is not None:
-        tape[R_T_C] = t_c
-        tape[R_SHORTWAVE] = shortwave
-        tape[R_PRESSURE] = pressure
-        tape[R_CO2] = co2
-        tape[R_DAY_OF_YEAR] = day_of_year
-        tape[R_LEAF_RATIO] = leaf_ratio
-        tape[R_LAI] = lai
-        tape[R_MU] = mu
-        tape[R_MU_NOON] = mu_noon
-        tape[R_PAR] = par
-        tape[R_F_DIR] = f_dir
-        tape[R_SNOW_COVER] = snow_cover
-        tape[R_SOIL_ALBEDO] = soil_albedo
-        tape[R_ALBEDO_BG] = albedo_bg
-        tape[R_RHO_PAR] = rho_par
-        tape[R_ABSORBED] = a1
-        tape[R_ABSORBED + 1] = a2
-        tape[R_ABSORBED + 2] = a3
-        tape[R_FAPAR] = fapar
-        tape[R_TL] = tl
-        tape[R_G_C0] = g_c0
-        tape[R_SLOPE] = slope
-        tape[R_LAM] = lam
-        tape[R_GAMMA] = gamma
-        tape[R_L_NET] = l_net
-        tape[R_RN_CANOPY] = rn_canopy
-        tape[R_GROUND_HEAT] = ground_heat
-        tape[R_A_V] = a_v
-        tape[R_AERO_TERM] = aero_term
-        tape[R_AVAILABLE_ENERGY] = available_energy
-        tape[R_DEMAND] = demand
-        tape[R_WET_RAW] = wet_raw
-        tape[R_WET_POTENTIAL] = wet_potential
-        tape[R_SOIL_RAW] = soil_raw
-        tape[R_SOIL_POTENTIAL] = soil_potential
-        tape[R_SIGMA] = sigma
-        tape[R_SUPPLY] = supply
-        tape[R_TRANSPIRATION_FULL] = transpiration_full
-        tape[R_STRESS] = stress
-        tape[R_RAIN] = rain
-        tape[R_SNOWFALL] = snowfall
-        tape[R_W_CANOPY] = w_canopy
-        tape[R_WET_RATIO] = wet_ratio
-        tape[R_WET_FRACTION] = wet_fraction
-        tape[R_TRANSPIRATION] = transpiration
-        tape[R_LATENT] = latent
-        tape[R_RHO_CP_GA] = rho_cp_ga
-        tape[R_T_CANOPY] = t_canopy
-        tape[R_FACTORS_CANOPY] = f_vcmax
-        tape[R_FACTORS_CANOPY + 1] = f_rd
-        tape[R_FACTORS_CANOPY + 2] = f_k4
-        tape[R_FACTORS_CANOPY + 3] = jmax_t
-        tape[R_FACTORS_CANOPY + 4] = gamma_star
-        tape[R_FACTORS_CANOPY + 5] = k2
-        tape[R_HEAT_CANOPY] = heat
-        tape[R_GPP] = gpp
-        tape[R_RA] = ra
-        tape[R_WATER_INPUT] = water_input
-        tape[R_SOIL_DEMAND] = soil_demand
-        tape[R_SUBLIMATION_DEMAND] = sublimation_demand
-        tape[R_W_ROOT] = w_root
-        tape[R_RELAX] = relax
+    # the record of the hour for the adjoint (per-layer values are recorded above)
+    tape[R_T_C] = t_c
+    tape[R_SHORTWAVE] = shortwave
+    tape[R_PRESSURE] = pressure
+    tape[R_CO2] = co2
+    tape[R_DAY_OF_YEAR] = day_of_year
+    tape[R_LEAF_RATIO] = leaf_ratio
+    tape[R_LAI] = lai
+    tape[R_MU] = mu
+    tape[R_MU_NOON] = mu_noon
+    tape[R_PAR] = par
+    tape[R_F_DIR] = f_dir
+    tape[R_SNOW_COVER] = snow_cover
+    tape[R_SOIL_ALBEDO] = soil_albedo
+    tape[R_ALBEDO_BG] = albedo_bg
+    tape[R_RHO_PAR] = rho_par
+    tape[R_ABSORBED] = a1
+    tape[R_ABSORBED + 1] = a2
+    tape[R_ABSORBED + 2] = a3
+    tape[R_FAPAR] = fapar
+    tape[R_TL] = tl
+    tape[R_G_C0] = g_c0
+    tape[R_SLOPE] = slope
+    tape[R_LAM] = lam
+    tape[R_GAMMA] = gamma
+    tape[R_L_NET] = l_net
+    tape[R_RN_CANOPY] = rn_canopy
+    tape[R_GROUND_HEAT] = ground_heat
+    tape[R_A_V] = a_v
+    tape[R_AERO_TERM] = aero_term
+    tape[R_AVAILABLE_ENERGY] = available_energy
+    tape[R_DEMAND] = demand
+    tape[R_WET_RAW] = wet_raw
+    tape[R_WET_POTENTIAL] = wet_potential
+    tape[R_SOIL_RAW] = soil_raw
+    tape[R_SOIL_POTENTIAL] = soil_potential
+    tape[R_SIGMA] = sigma
+    tape[R_SUPPLY] = supply
+    tape[R_TRANSPIRATION_FULL] = transpiration_full
+    tape[R_STRESS] = stress
+    tape[R_RAIN] = rain
+    tape[R_SNOWFALL] = snowfall
+    tape[R_W_CANOPY] = w_canopy
+    tape[R_WET_RATIO] = wet_ratio
+    tape[R_WET_FRACTION] = wet_fraction
+    tape[R_TRANSPIRATION] = transpiration
+    tape[R_LATENT] = latent
+    tape[R_RHO_CP_GA] = rho_cp_ga
+    tape[R_T_CANOPY] = t_canopy
+    tape[R_FACTORS_CANOPY] = f_vcmax
+    tape[R_FACTORS_CANOPY + 1] = f_rd
+    tape[R_FACTORS_CANOPY + 2] = f_k4
+    tape[R_FACTORS_CANOPY + 3] = jmax_t
+    tape[R_FACTORS_CANOPY + 4] = gamma_star
+    tape[R_FACTORS_CANOPY + 5] = k2
+    tape[R_HEAT_CANOPY] = heat
+    tape[R_GPP] = gpp
+    tape[R_RA] = ra
+    tape[R_WATER_INPUT] = water_input
+    tape[R_SOIL_DEMAND] = soil_demand
+    tape[R_SUBLIMATION_DEMAND] = sublimation_demand
+    tape[R_W_ROOT] = w_root
+    tape[R_RELAX] = relax

@@ -46,9 +46,10 @@ class HourlyRun:
         derived = np.empty(N_DERIVED)
         tile_constants(params, self.static, derived)
         diag = np.empty(N_DIAG)
+        tape = np.empty(N_TAPE)
         total = np.zeros(len(ACCUMULATED))
         for h in range(self.forcing.n_hour):
-            tile_hour(state, params, self.static, derived, *self.forcing_at(h), diag)
+            tile_hour(state, params, self.static, derived, *self.forcing_at(h), diag, tape)
             total += diag[ACCUMULATED]
         return np.concatenate([state, total])
 
