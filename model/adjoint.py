@@ -148,27 +148,25 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
         checkpoints = np.empty((n_check, N_STATE))
         state = initial_state[tile].copy()
         tapes = np.empty((24, N_TAPE))
-        # forward sweep with daily checkpoints (its records are not needed)
+        # forward sweep with daily checkpoints, by the day step of the reverse sweep's
+        # recompute (which so reproduces these states bit for bit); the tapes are not needed
         c = 0
         for _ in range(spinup_cycles):
-            for h in range(spin_days * 24):
-                if h % 24 == 0:
-                    checkpoints[c] = state
-                    c += 1
-                tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
-                          longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
-                          co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                          eot[h], distance[h], diag, tapes[0])
-            for p in range(N_CARBON):
-                state[p] = initial_state[tile, p]
-        for h in range(n_hour):
-            if h % 24 == 0:
+            for day in range(spin_days):
                 checkpoints[c] = state
                 c += 1
-            tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
-                      longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
-                      co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                      eot[h], distance[h], diag, tapes[0])
+                _record_day(state, params, tile_static, derived, m, day * 24, t_air,
+                            shortwave, longwave, precipitation, vpd, pressure, co2,
+                            day_of_year, utc_hour, sin_dec, cos_dec, eot, distance, diag,
+                            tapes)
+            for p in range(N_CARBON):
+                state[p] = initial_state[tile, p]
+        for day in range(n_day):
+            checkpoints[c] = state
+            c += 1
+            _record_day(state, params, tile_static, derived, m, day * 24, t_air, shortwave,
+                        longwave, precipitation, vpd, pressure, co2, day_of_year, utc_hour,
+                        sin_dec, cos_dec, eot, distance, diag, tapes)
         # reverse sweep: each day recomputed once from its checkpoint with its tapes
         state_b = final_state_b[tile].copy()
         params_b = parameters_b[tile]
