@@ -200,8 +200,8 @@ def tile_constants(params: "float[:]", tile: "float[:]", derived: "float[:]") ->
 # forcing the reverse needs, the hour's intermediate values, then per layer (3 slots each)
 # the values of photosynthesis pass 1 (R1_*) and pass 2 (R2_*) and the reverse sweep's
 # workspace (RB_*: adjoints of unstressed conductance, nitrogen scaling and leaf PAR). A
-# slot is written only where the forward computes it (pass-1 values in daylight, C3 or C4
-# capacities); the reverse reads exactly those.
+# slot is written only where the forward computes it (pass-1 values and the C3 pass-2 je in
+# daylight, C3 or C4 capacities); the reverse uses exactly those.
 R_STATE = 0
 R_T_C = 13
 R_SHORTWAVE = 14
