@@ -6,12 +6,17 @@ snapshots of sampled hours (the simulated observations) and for the final state.
 
 Checkpointing scheme: a forward sweep stores the state at the start of every day
 (spin-up cycles included): 13 values per tile and day, 0.27 MB per tile for 7 years. The
-reverse sweep goes back day by day: it restores the day's checkpoint, recomputes the 24
-hourly states (24 x 13 values), then runs :func:`tile_hour_ad` backwards through the hours.
-Cost: two forward runs plus the hourly adjoints; memory grows with the number of days,
-never with the number of hours. The spin-up recycling is reversed too: the carbon pools
-reset to their initial values after each cycle send their adjoint to the ``*_init``
-parameters, and the physical states carry it back through the cycles.
+reverse sweep goes back day by day: it restores the day's checkpoint and recomputes the
+day's 24 hours once with ``tile_hour(..., tape)``, which records each hour's tape (state
+before the hour and intermediate values, 24 x N_TAPE values = 27 kB per tile being
+worked on, reused every day); then :func:`tile_hour_ad` runs backwards through the hours
+reading those tapes. Cost: two forward runs (the checkpoint sweep and the recording
+recompute) plus the reverse halves of the hourly adjoints, each hour's forward physics
+evaluated twice; memory grows with the number of days, never with the number of hours.
+
+The spin-up recycling is reversed too: the carbon pools reset to their initial values
+after each cycle send their adjoint to the ``*_init`` parameters, and the physical states
+carry it back through the cycles.
 """
 
 from __future__ import annotations
@@ -33,12 +38,11 @@ from tccas.model.errors import TccasInputError
 from tccas.model.forcing import Forcing
 from tccas.model.kernels import KERNEL_FASTMATH
 from tccas.model.kernels.astronomy import solar_calendar
-from tccas.model.kernels.tile_hour import tile_constants, tile_hour
-from tccas.model.kernels.tile_hour_ad import N_TAPE, tile_constants_ad, tile_hour_ad
+from tccas.model.kernels.tile_hour import N_TAPE, R_PAR, tile_constants, tile_hour
+from tccas.model.kernels.tile_hour_ad import tile_constants_ad, tile_hour_ad
 from tccas.model.layout import (
     D_FAPAR,
     D_INTERCEPTION_EVAPORATION,
-    D_PAR,
     D_SOIL_EVAPORATION,
     D_SUBLIMATION,
     D_TRANSPIRATION,
@@ -80,9 +84,9 @@ class AdjointResult:
 
 
 @njit(cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
-def _hour_seed(h, day, recipe_kind, recipe_index, daily_b, par_day, par_sum, diag_b,
-               state_b):
-    """Add the daily-output seeds of day ``day`` that fall on hour ``h`` (of the day)."""
+def _hour_seed(i, day, recipe_kind, recipe_index, daily_b, tapes, par_sum, diag_b, state_b):
+    """Add the daily-output seeds of day ``day`` that fall on hour ``i`` of the day (the
+    day's PAR comes from its tapes)."""
     for o in range(recipe_kind.shape[0]):
         weight = daily_b[day, o]
         if weight == 0.0:
@@ -100,9 +104,23 @@ def _hour_seed(h, day, recipe_kind, recipe_index, daily_b, par_day, par_sum, dia
             diag_b[D_SUBLIMATION] += weight
         elif kind == KIND_FAPAR:
             if par_sum > 0.0:
-                diag_b[D_FAPAR] += weight * par_day[h] / par_sum
-        elif h == 23:
+                diag_b[D_FAPAR] += weight * tapes[i, R_PAR] / par_sum
+        elif i == 23:
             state_b[index] += weight
+
+
+@njit(cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
+def _record_day(state, params, tile_static, derived, m, first_hour, t_air, shortwave,
+                longwave, precipitation, vpd, pressure, co2, day_of_year, utc_hour, sin_dec,
+                cos_dec, eot, distance, diag, tapes):
+    """Advance ``state`` through the 24 hours from ``first_hour``, recording the tape of
+    hour ``i`` of the day in ``tapes[i]``."""
+    for i in range(24):
+        h = first_hour + i
+        tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
+                  longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h], co2[m, h],
+                  day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h], eot[h], distance[h],
+                  diag, tapes[i])
 
 
 @njit(parallel=True, cache=True, fastmath=set(KERNEL_FASTMATH), error_model="numpy")
@@ -129,65 +147,54 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
         n_check = spinup_cycles * spin_days + n_day
         checkpoints = np.empty((n_check, N_STATE))
         state = initial_state[tile].copy()
-        # forward sweep with daily checkpoints
+        tapes = np.empty((24, N_TAPE))
+        # forward sweep with daily checkpoints, by the day step of the reverse sweep's
+        # recompute (which so reproduces these states bit for bit); the tapes are not needed
         c = 0
         for _ in range(spinup_cycles):
-            for h in range(spin_days * 24):
-                if h % 24 == 0:
-                    checkpoints[c] = state
-                    c += 1
-                tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
-                          longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
-                          co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                          eot[h], distance[h], diag)
-            for p in range(N_CARBON):
-                state[p] = initial_state[tile, p]
-        for h in range(n_hour):
-            if h % 24 == 0:
+            for day in range(spin_days):
                 checkpoints[c] = state
                 c += 1
-            tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
-                      longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
-                      co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                      eot[h], distance[h], diag)
-        # reverse sweep
+                _record_day(state, params, tile_static, derived, m, day * 24, t_air,
+                            shortwave, longwave, precipitation, vpd, pressure, co2,
+                            day_of_year, utc_hour, sin_dec, cos_dec, eot, distance, diag,
+                            tapes)
+            for p in range(N_CARBON):
+                state[p] = initial_state[tile, p]
+        for day in range(n_day):
+            checkpoints[c] = state
+            c += 1
+            _record_day(state, params, tile_static, derived, m, day * 24, t_air, shortwave,
+                        longwave, precipitation, vpd, pressure, co2, day_of_year, utc_hour,
+                        sin_dec, cos_dec, eot, distance, diag, tapes)
+        # reverse sweep: each day recomputed once from its checkpoint with its tapes
         state_b = final_state_b[tile].copy()
         params_b = parameters_b[tile]
         derived_b = np.zeros(N_DERIVED)
         diag_b = np.empty(N_DIAG)
-        tape = np.empty(N_TAPE)
-        hourly_states = np.empty((24, N_STATE))
-        par_day = np.empty(24)
         last_sample = sample_pointer[tile + 1] - 1
         first_sample = sample_pointer[tile]
         for day in range(n_day - 1, -1, -1):
             state[:] = checkpoints[spinup_cycles * spin_days + day]
+            _record_day(state, params, tile_static, derived, m, day * 24, t_air, shortwave,
+                        longwave, precipitation, vpd, pressure, co2, day_of_year, utc_hour,
+                        sin_dec, cos_dec, eot, distance, diag, tapes)
             par_sum = 0.0
             for i in range(24):
-                h = day * 24 + i
-                hourly_states[i] = state
-                tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
-                          longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
-                          co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                          eot[h], distance[h], diag)
-                par_day[i] = diag[D_PAR]
-                par_sum += diag[D_PAR]
+                par_sum += tapes[i, R_PAR]
             for i in range(23, -1, -1):
                 h = day * 24 + i
                 diag_b[:] = 0.0
-                _hour_seed(i, day, recipe_kind, recipe_index, daily_b[tile], par_day,
-                           par_sum, diag_b, state_b)
+                _hour_seed(i, day, recipe_kind, recipe_index, daily_b[tile], tapes, par_sum,
+                           diag_b, state_b)
                 if last_sample >= first_sample and sample_hours[last_sample] == h:
                     for s in range(N_STATE):
                         state_b[s] += snapshots_b[last_sample, s]
                     for d in range(N_DIAG):
                         diag_b[d] += snapshots_b[last_sample, N_STATE + d]
                     last_sample -= 1
-                tile_hour_ad(hourly_states[i], params, tile_static, derived, t_air[m, h],
-                             shortwave[m, h], longwave[m, h], precipitation[m, h], vpd[m, h],
-                             pressure[m, h], co2[m, h], day_of_year[h], utc_hour[h],
-                             sin_dec[h], cos_dec[h], eot[h], distance[h], state_b, params_b,
-                             derived_b, diag_b, tape)
+                tile_hour_ad(tapes[i], params, tile_static, derived, state_b, params_b,
+                             derived_b, diag_b)
         diag_b[:] = 0.0
         for cycle in range(spinup_cycles - 1, -1, -1):
             # the carbon pools were reset to the initial values after this cycle
@@ -196,20 +203,13 @@ def _adjoint_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
                 state_b[p] = 0.0
             for day in range(spin_days - 1, -1, -1):
                 state[:] = checkpoints[cycle * spin_days + day]
-                for i in range(24):
-                    h = day * 24 + i
-                    hourly_states[i] = state
-                    tile_hour(state, params, tile_static, derived, t_air[m, h],
-                              shortwave[m, h], longwave[m, h], precipitation[m, h],
-                              vpd[m, h], pressure[m, h], co2[m, h], day_of_year[h],
-                              utc_hour[h], sin_dec[h], cos_dec[h], eot[h], distance[h], diag)
+                _record_day(state, params, tile_static, derived, m, day * 24, t_air,
+                            shortwave, longwave, precipitation, vpd, pressure, co2,
+                            day_of_year, utc_hour, sin_dec, cos_dec, eot, distance, diag,
+                            tapes)
                 for i in range(23, -1, -1):
-                    h = day * 24 + i
-                    tile_hour_ad(hourly_states[i], params, tile_static, derived, t_air[m, h],
-                                 shortwave[m, h], longwave[m, h], precipitation[m, h],
-                                 vpd[m, h], pressure[m, h], co2[m, h], day_of_year[h],
-                                 utc_hour[h], sin_dec[h], cos_dec[h], eot[h], distance[h],
-                                 state_b, params_b, derived_b, diag_b, tape)
+                    tile_hour_ad(tapes[i], params, tile_static, derived, state_b, params_b,
+                                 derived_b, diag_b)
         # the initial state: carbon pools are parameters, the root zone starts full
         for p in range(N_CARBON):
             params_b[init_columns[p]] += state_b[p]

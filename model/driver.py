@@ -24,7 +24,7 @@ from tccas.model.errors import NonFiniteModelError, TccasInputError
 from tccas.model.forcing import Forcing
 from tccas.model.kernels import KERNEL_FASTMATH
 from tccas.model.kernels.astronomy import solar_calendar
-from tccas.model.kernels.tile_hour import tile_constants, tile_hour
+from tccas.model.kernels.tile_hour import N_TAPE, tile_constants, tile_hour
 from tccas.model.layout import (
     D_APAR,
     D_FPASM,
@@ -188,6 +188,7 @@ def _forward_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
     for tile in prange(n_tile):
         state = initial_state[tile].copy()
         diag = np.zeros(N_DIAG)
+        tape = np.empty(N_TAPE)  # the record of each hour, for the adjoint only
         params = parameters[tile]
         tile_static = static[tile]
         derived = np.empty(N_DERIVED)
@@ -198,7 +199,7 @@ def _forward_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
                 tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
                           longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
                           co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                          eot[h], distance[h], diag)
+                          eot[h], distance[h], diag, tape)
             for c in range(N_CARBON):
                 state[c] = initial_state[tile, c]
         start_state[tile] = state
@@ -210,7 +211,7 @@ def _forward_block(parameters, static, met_cell, t_air, shortwave, longwave, pre
             tile_hour(state, params, tile_static, derived, t_air[m, h], shortwave[m, h],
                       longwave[m, h], precipitation[m, h], vpd[m, h], pressure[m, h],
                       co2[m, h], day_of_year[h], utc_hour[h], sin_dec[h], cos_dec[h],
-                      eot[h], distance[h], diag)
+                      eot[h], distance[h], diag, tape)
             if next_sample < last_sample and sample_hours[next_sample] == h:
                 snapshots[next_sample, :N_STATE] = state
                 snapshots[next_sample, N_STATE:] = diag

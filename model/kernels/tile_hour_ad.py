@@ -1,8 +1,10 @@
 """Adjoint of one hour of D&B for one tile (:mod:`tccas.model.kernels.tile_hour`).
 
-Given the state *before* the hour, ``tile_hour_ad`` recomputes the hour (forward sweep,
-per-layer values kept in the workspace ``tape``), then runs the reverse sweep through the
-kernels' ``_ad`` functions in exactly the reverse order of ``tile_hour``:
+The forward half is ``tile_hour`` itself: called with a ``tape`` it records the state
+before the hour, the forcing the reverse needs and every intermediate value of the hour
+(``R_*`` slots, N_TAPE values). :func:`tile_hour_ad` is the reverse half only: it reads the
+tape and runs through the kernels' ``_ad`` functions in exactly the reverse order of
+``tile_hour``, without recomputing the hour:
 
 * in: ``state_b (N_STATE,)`` the adjoint of the state after the hour, ``diag_b (N_DIAG,)``
   the adjoint of the hour's diagnostics;
@@ -10,76 +12,47 @@ kernels' ``_ad`` functions in exactly the reverse order of ``tile_hour``:
   ``params_b (N_PARAMETER,)`` and ``derived_b (N_DERIVED,)`` accumulated.
 
 The forcing is passive. :func:`tile_constants_ad` back-propagates ``derived_b`` to the
-parameters once per run.
+parameters once per run. Cost: the reverse sweep only (the kernels' ``_ad`` functions
+evaluate their local partial derivatives); the forward half costs one ``tile_hour`` plus
+about 130 stores.
 """
 
 from tccas.model.kernels import kernel
-from tccas.model.kernels.astronomy import hour_cos_zenith
 from tccas.model.kernels.dalec import carbon_step_ad, loss_factor_ad, phenology_constants_ad
 from tccas.model.kernels.hydrology import (
-    interception,
     interception_ad,
-    snow_cover_fraction,
     snow_cover_fraction_ad,
-    snow_pack,
     snow_pack_ad,
-    snowfall_fraction,
-    soil_water,
     soil_water_ad,
 )
 from tccas.model.kernels.micromet import (
-    air_density,
-    canopy_temperature,
     canopy_temperature_ad,
-    latent_heat,
-    net_longwave,
-    net_radiation,
     net_radiation_ad,
-    penman_monteith,
     penman_monteith_ad,
-    psychrometric_constant,
-    saturation_vapour_pressure,
-    water_limitation,
     water_limitation_ad,
 )
 from tccas.model.kernels.photosynthesis import (
-    c3_assimilation_coupled,
     c3_assimilation_coupled_ad,
-    c3_assimilation_fixed_ci,
     c3_assimilation_fixed_ci_ad,
-    c3_capacities,
     c3_capacities_ad,
-    c4_assimilation_coupled,
     c4_assimilation_coupled_ad,
-    c4_assimilation_fixed_ci,
     c4_assimilation_fixed_ci_ad,
-    c4_capacities,
     c4_capacities_ad,
-    co2_conductance,
     co2_conductance_ad,
-    heat_inhibition,
     heat_inhibition_ad,
-    temperature_factors,
     temperature_factors_ad,
-    unstressed_conductance,
     unstressed_conductance_ad,
 )
 from tccas.model.kernels.radiation import (
-    background_par_albedo,
     background_par_albedo_ad,
-    canopy_par_absorption,
     canopy_par_absorption_ad,
-    longwave_transmissivity,
     longwave_transmissivity_ad,
-    nitrogen_scaling,
     nitrogen_scaling_ad,
-    par_partition,
 )
-from tccas.model.kernels.smooth import logistic, logistic_ad, maxx, maxx_ad, minx, minx_ad
+from tccas.model.kernels.smooth import logistic_ad, maxx_ad, minx_ad
 from tccas.model.kernels.tile_hour import (
     C_COST,
     C_W,
-    CP_AIR,
     DT_DAY,
     E_PAR,
     ETA,
@@ -90,10 +63,85 @@ from tccas.model.kernels.tile_hour import (
     G_MIN,
     LAI_FLOOR,
     MOL_S_TO_GC_DAY,
+    R1_A_GROSS,
+    R1_GS0,
+    R1_J,
+    R1_JE,
+    R1_K,
+    R1_NSCALE,
+    R1_PAR_LEAF,
+    R1_RD,
+    R1_VCMAX,
+    R2_A_GROSS,
+    R2_G_CO2,
+    R2_J,
+    R2_JE,
+    R2_K,
+    R2_RD,
+    R2_VCMAX,
+    R_A_V,
+    R_ABSORBED,
+    R_AERO_TERM,
+    R_ALBEDO_BG,
+    R_AVAILABLE_ENERGY,
+    R_CO2,
+    R_DAY_OF_YEAR,
+    R_DEMAND,
+    R_F_DIR,
+    R_FACTORS_AIR,
+    R_FACTORS_CANOPY,
+    R_FAPAR,
+    R_G_C0,
+    R_GAMMA,
+    R_GPP,
+    R_GROUND_HEAT,
+    R_HEAT_AIR,
+    R_HEAT_CANOPY,
+    R_L_NET,
+    R_LAI,
+    R_LAM,
+    R_LATENT,
+    R_LEAF_RATIO,
+    R_MU,
+    R_MU_NOON,
+    R_PAR,
+    R_PRESSURE,
+    R_RA,
+    R_RAIN,
+    R_RELAX,
+    R_RHO_CP_GA,
+    R_RHO_PAR,
+    R_RN_CANOPY,
+    R_SHORTWAVE,
+    R_SIGMA,
+    R_SLOPE,
+    R_SNOW_COVER,
+    R_SNOWFALL,
+    R_SOIL_ALBEDO,
+    R_SOIL_DEMAND,
+    R_SOIL_POTENTIAL,
+    R_SOIL_RAW,
+    R_STATE,
+    R_STRESS,
+    R_SUBLIMATION_DEMAND,
+    R_SUPPLY,
+    R_T_C,
+    R_T_CANOPY,
+    R_TL,
+    R_TRANSPIRATION,
+    R_TRANSPIRATION_FULL,
+    R_W_CANOPY,
+    R_W_ROOT,
+    R_WATER_INPUT,
+    R_WET_FRACTION,
+    R_WET_POTENTIAL,
+    R_WET_RATIO,
+    R_WET_RAW,
+    RB_GS0,
+    RB_NSCALE,
+    RB_PAR,
     SECONDS_PER_HOUR,
-    SOIL_T_TIMESCALE,
     SURFACE_DEPTH,
-    T_ZERO,
     W_CANOPY_PER_LAI,
     tile_constants,
 )
@@ -119,6 +167,7 @@ from tccas.model.layout import (
     D_SUBLIMATION,
     D_T_CANOPY,
     D_TRANSPIRATION,
+    N_STATE,
     S_C_FOL,
     S_SNOW,
     S_SNOW_ALBEDO,
@@ -131,10 +180,8 @@ from tccas.model.layout import (
     T_ALBEDO_WET,
     T_COVER,
     T_IS_C4,
-    T_LONGITUDE,
     T_NSCALE,
     V_AERODYNAMIC_CONDUCTANCE,
-    V_COS_LATITUDE,
     V_FALL_OFFSET,
     V_FALL_PEAK,
     V_FALL_WIDTH,
@@ -143,7 +190,6 @@ from tccas.model.layout import (
     V_ONSET_WIDTH,
     V_ROOT_CAPACITY,
     V_ROOT_LOSS,
-    V_SIN_LATITUDE,
     V_SURFACE_CAPACITY,
     V_SURFACE_FIELD_CAPACITY,
     V_WOOD_LOSS,
@@ -159,22 +205,6 @@ from tccas.model.parameters import (
     P_VCMAX25,
     P_WATER_CAPACITY_FACTOR,
 )
-
-# per-layer slots of the tape: pass 1 (T1_*) and pass 2 (T2_*), 3 layers each
-T1_PAR = 0
-T1_NSCALE = 3
-T1_GS0 = 6
-T2_G_CO2 = 9
-T2_VCMAX = 12
-T2_J = 15
-T2_RD = 18
-T2_A_GROSS = 21
-T2_JE = 24
-T2_K = 27
-TB_GS0 = 30  # adjoints of the per-layer unstressed conductance, N scaling and PAR
-TB_NSCALE = 33
-TB_PAR = 36
-N_TAPE = 39
 
 
 @kernel
@@ -205,38 +235,39 @@ def tile_constants_ad(params: "float[:]", tile: "float[:]", derived_b: "float[:]
 
 
 @kernel
-def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
-                 derived: "float[:]", t_air_k: float, shortwave: float, longwave: float,
-                 precipitation: float, vpd: float, pressure: float, co2: float,
-                 day_of_year: float, utc_hour: float, sin_declination: float,
-                 cos_declination: float, equation_of_time_h: float, distance_factor: float,
-                 state_b: "float[:]", params_b: "float[:]", derived_b: "float[:]",
-                 diag_b: "float[:]", tape: "float[:]") -> None:
-    """Adjoint of one hour (see the module docstring); ``state`` is the state before the
-    hour and is not modified; ``tape`` is a workspace of N_TAPE values."""
-    # ---------------- forward sweep (as tile_hour) ----------------
-    t_c = t_air_k - T_ZERO
+def tile_hour_ad(tape: "float[:]", params: "float[:]", tile: "float[:]",
+                 derived: "float[:]", state_b: "float[:]", params_b: "float[:]",
+                 derived_b: "float[:]", diag_b: "float[:]") -> None:
+    """Adjoint of one hour (see the module docstring) from the ``tape`` that
+    ``tile_hour(..., tape)`` recorded for that hour; the slots ``RB_*`` of the tape are the
+    reverse sweep's workspace (overwritten)."""
+    state = tape[R_STATE:R_STATE + N_STATE]
+    t_c = tape[R_T_C]
+    shortwave = tape[R_SHORTWAVE]
+    pressure = tape[R_PRESSURE]
+    co2 = tape[R_CO2]
     cover = tile[T_COVER]
     lma = params[P_LMA]
-    leaf_ratio = state[S_C_FOL] / lma
-    lai = maxx(leaf_ratio, LAI_FLOOR, LAI_FLOOR)
+    leaf_ratio = tape[R_LEAF_RATIO]
+    lai = tape[R_LAI]
     surface_capacity = derived[V_SURFACE_CAPACITY]
     surface_fc = derived[V_SURFACE_FIELD_CAPACITY]
     root_capacity = derived[V_ROOT_CAPACITY]
-    mu_hour, sunlit, mu_noon = hour_cos_zenith(derived[V_SIN_LATITUDE],
-                                               derived[V_COS_LATITUDE], tile[T_LONGITUDE],
-                                               sin_declination, cos_declination,
-                                               equation_of_time_h, utc_hour)
-    mu = mu_hour / sunlit if sunlit > 0.0 else 0.0
-    par, f_dir = par_partition(shortwave, mu, mu_hour, distance_factor, pressure)
-    snow_cover = snow_cover_fraction(state[S_SNOW], state[S_SNOW_DENSITY])
+    mu = tape[R_MU]
+    mu_noon = tape[R_MU_NOON]
+    par = tape[R_PAR]
+    f_dir = tape[R_F_DIR]
+    snow_cover = tape[R_SNOW_COVER]
     albedo_span = tile[T_ALBEDO_DRY] - tile[T_ALBEDO_WET]
-    soil_albedo = tile[T_ALBEDO_DRY] - albedo_span * (state[S_W_SURFACE] / surface_capacity)
+    soil_albedo = tape[R_SOIL_ALBEDO]
     snow_albedo = state[S_SNOW_ALBEDO]
-    albedo_bg = snow_cover * snow_albedo + (1.0 - snow_cover) * soil_albedo
-    rho_par = background_par_albedo(albedo_bg)
-    a1, a2, a3, fapar = canopy_par_absorption(lai, cover, mu, f_dir, rho_par)
-    tl = longwave_transmissivity(lai, cover)
+    albedo_bg = tape[R_ALBEDO_BG]
+    rho_par = tape[R_RHO_PAR]
+    a1 = tape[R_ABSORBED]
+    a2 = tape[R_ABSORBED + 1]
+    a3 = tape[R_ABSORBED + 2]
+    fapar = tape[R_FAPAR]
+    tl = tape[R_TL]
     par_mol = par / E_PAR
     lai_layer = lai / 3.0
     is_c4 = tile[T_IS_C4] > 0.5
@@ -245,105 +276,51 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
     a_jv = params[P_A_JV]
     daylight = par_mol > 0.0
     ci0 = (F_CI_C4 if is_c4 else F_CI_C3) * co2
-    for layer in range(3):
-        tape[T1_PAR + layer] = 0.0
-        tape[T1_GS0 + layer] = G_MIN
-        tape[T1_NSCALE + layer] = nitrogen_scaling(layer * lai_layer, mu_noon, scaled)
-    f_vcmax0, f_rd0, f_k40, jmax_t0, gamma_star0, k20 = temperature_factors(t_c)
-    heat0 = heat_inhibition(t_c)
-    if daylight:
-        tape[T1_PAR] = a1 * par_mol / lai_layer
-        tape[T1_PAR + 1] = a2 * par_mol / lai_layer
-        tape[T1_PAR + 2] = a3 * par_mol / lai_layer
-        for layer in range(3):
-            par_leaf = tape[T1_PAR + layer]
-            nscale = tape[T1_NSCALE + layer]
-            if is_c4:
-                je, rd, k4 = c4_capacities(vcmax25, nscale, f_vcmax0, f_rd0, f_k40, par_leaf)
-                a_gross = c4_assimilation_fixed_ci(je, k4, ci0, heat0)
-            else:
-                vcmax, j, rd = c3_capacities(vcmax25, a_jv, nscale, f_vcmax0, f_rd0, jmax_t0,
-                                             par_leaf)
-                a_gross = c3_assimilation_fixed_ci(vcmax, j, gamma_star0, k20, ci0, heat0)
-            tape[T1_GS0 + layer] = unstressed_conductance(a_gross, rd, co2, ci0, t_c,
-                                                          pressure, G_MIN)
-    gs0_sum = tape[T1_GS0] + tape[T1_GS0 + 1] + tape[T1_GS0 + 2]
-    g_c0 = gs0_sum * lai_layer
-    _, slope = saturation_vapour_pressure(t_c)
-    lam = latent_heat(t_c)
-    gamma = psychrometric_constant(pressure, lam)
-    rho = air_density(t_c, pressure)
+    gs0_sum = tape[R1_GS0] + tape[R1_GS0 + 1] + tape[R1_GS0 + 2]
+    g_c0 = tape[R_G_C0]
+    slope = tape[R_SLOPE]
+    lam = tape[R_LAM]
+    gamma = tape[R_GAMMA]
     g_a = derived[V_AERODYNAMIC_CONDUCTANCE]
-    l_net = net_longwave(longwave, t_c)
-    rn_canopy, rn_soil, ground_heat, a_v = net_radiation(shortwave, l_net, fapar, albedo_bg,
-                                                         tl)
-    aero_term = rho * CP_AIR * vpd * g_a
-    available_energy = slope * rn_canopy + aero_term
-    demand = penman_monteith(slope, gamma, rn_canopy, aero_term, g_a, g_c0, lam)
-    wet_raw = penman_monteith(slope, gamma, rn_canopy, aero_term, g_a, 0.0, lam)
-    wet_potential = maxx(wet_raw, 0.0, 1e-9)
-    soil_raw = slope * rn_soil / (slope + gamma) / lam
-    soil_potential = maxx(soil_raw, 0.0, 1e-9)
-    sigma = logistic(state[S_T_SOIL], FROZEN_WIDTH)
-    fpasm = state[S_W_ROOT] / root_capacity * sigma
-    supply = C_W * fpasm / SECONDS_PER_HOUR
-    transpiration_full, stress = water_limitation(demand, supply, available_energy, slope,
-                                                  gamma, g_a, g_c0, lam, ETA)
-    snow_share = snowfall_fraction(t_c)
-    rain = precipitation * SECONDS_PER_HOUR * (1.0 - snow_share)
-    snowfall = precipitation * SECONDS_PER_HOUR * snow_share
-    canopy_capacity = W_CANOPY_PER_LAI * lai
-    w_canopy, throughfall, e_interception = interception(
-        state[S_W_CANOPY], rain, lai, cover, wet_potential * SECONDS_PER_HOUR)
-    wet_denominator = canopy_capacity + 1e-9
-    wet_ratio = w_canopy / wet_denominator
-    wet_fraction = minx(wet_ratio, 1.0, 0.01)
-    transpiration = transpiration_full * SECONDS_PER_HOUR * (1.0 - wet_fraction)
-    latent = lam * (transpiration + e_interception) / SECONDS_PER_HOUR
-    rho_cp_ga = rho * CP_AIR * g_a
-    t_canopy = canopy_temperature(t_c, l_net, ground_heat, a_v, tl, shortwave, latent,
-                                  rho_cp_ga)
-    f_vcmax, f_rd, f_k4, jmax_t, gamma_star, k2 = temperature_factors(t_canopy)
-    heat = heat_inhibition(t_canopy)
-    gpp_mol = 0.0
-    rd_canopy = 0.0
-    for layer in range(3):
-        par_leaf = tape[T1_PAR + layer]
-        nscale = tape[T1_NSCALE + layer]
-        g_co2 = co2_conductance(tape[T1_GS0 + layer] * stress, t_canopy, pressure)
-        tape[T2_G_CO2 + layer] = g_co2
-        if is_c4:
-            je, rd, k4 = c4_capacities(vcmax25, nscale, f_vcmax, f_rd, f_k4, par_leaf)
-            a_gross = c4_assimilation_coupled(je, k4, rd, g_co2, co2, heat) if daylight \
-                else 0.0
-            tape[T2_K + layer] = k4
-        else:
-            vcmax, j, rd = c3_capacities(vcmax25, a_jv, nscale, f_vcmax, f_rd, jmax_t,
-                                         par_leaf)
-            tape[T2_VCMAX + layer] = vcmax
-            tape[T2_J + layer] = j
-            je = 0.0
-            a_gross = 0.0
-            if daylight:
-                a_gross, je = c3_assimilation_coupled(vcmax, j, rd, gamma_star, k2, g_co2,
-                                                      co2, heat)
-        tape[T2_JE + layer] = je
-        tape[T2_RD + layer] = rd
-        tape[T2_A_GROSS + layer] = a_gross
-        gpp_mol += a_gross * lai_layer
-        rd_canopy += rd * lai_layer
-    gpp = gpp_mol * MOL_S_TO_GC_DAY
-    r_maint = rd_canopy / F_AUTLEAF * MOL_S_TO_GC_DAY
-    ra = r_maint + C_COST * (gpp - r_maint)
-    sublimation_demand = soil_potential * SECONDS_PER_HOUR * snow_cover
-    melt = snow_pack(state[S_SNOW], state[S_SNOW_DENSITY], snow_albedo, snowfall, t_c,
-                     sublimation_demand)[3]
-    water_input = throughfall + melt
-    soil_demand = soil_potential * SECONDS_PER_HOUR * (1.0 - snow_cover)
-    w_root = soil_water(state[S_W_SURFACE], state[S_W_ROOT], water_input, soil_demand,
-                        transpiration, surface_capacity, surface_fc, root_capacity)[1]
-    relax_base = SOIL_T_TIMESCALE * 24.0
-    relax = 1.0 / (relax_base * (1.0 + 4.0 * snow_cover))
+    l_net = tape[R_L_NET]
+    rn_canopy = tape[R_RN_CANOPY]
+    ground_heat = tape[R_GROUND_HEAT]
+    a_v = tape[R_A_V]
+    aero_term = tape[R_AERO_TERM]
+    available_energy = tape[R_AVAILABLE_ENERGY]
+    demand = tape[R_DEMAND]
+    wet_raw = tape[R_WET_RAW]
+    wet_potential = tape[R_WET_POTENTIAL]
+    soil_raw = tape[R_SOIL_RAW]
+    soil_potential = tape[R_SOIL_POTENTIAL]
+    sigma = tape[R_SIGMA]
+    supply = tape[R_SUPPLY]
+    transpiration_full = tape[R_TRANSPIRATION_FULL]
+    stress = tape[R_STRESS]
+    rain = tape[R_RAIN]
+    snowfall = tape[R_SNOWFALL]
+    w_canopy = tape[R_W_CANOPY]
+    wet_denominator = W_CANOPY_PER_LAI * lai + 1e-9
+    wet_ratio = tape[R_WET_RATIO]
+    wet_fraction = tape[R_WET_FRACTION]
+    transpiration = tape[R_TRANSPIRATION]
+    latent = tape[R_LATENT]
+    rho_cp_ga = tape[R_RHO_CP_GA]
+    t_canopy = tape[R_T_CANOPY]
+    f_vcmax = tape[R_FACTORS_CANOPY]
+    f_rd = tape[R_FACTORS_CANOPY + 1]
+    f_k4 = tape[R_FACTORS_CANOPY + 2]
+    jmax_t = tape[R_FACTORS_CANOPY + 3]
+    gamma_star = tape[R_FACTORS_CANOPY + 4]
+    k2 = tape[R_FACTORS_CANOPY + 5]
+    heat = tape[R_HEAT_CANOPY]
+    gpp = tape[R_GPP]
+    ra = tape[R_RA]
+    water_input = tape[R_WATER_INPUT]
+    soil_demand = tape[R_SOIL_DEMAND]
+    sublimation_demand = tape[R_SUBLIMATION_DEMAND]
+    w_root = tape[R_W_ROOT]
+    relax = tape[R_RELAX]
 
     # ---------------- reverse sweep ----------------
     # diagnostics
@@ -375,7 +352,7 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
                   diag_b[D_ELECTRON_TRANSPORT_1 + 2] + diag_b[D_ELECTRON_TRANSPORT])
 
     # 7 DALEC (the carbon rows of ``state`` are those before the hour)
-    gpp_add, ra_add = carbon_step_ad(state, params, derived, gpp, ra, t_c, day_of_year,
+    gpp_add, ra_add = carbon_step_ad(state, params, derived, gpp, ra, t_c, tape[R_DAY_OF_YEAR],
                                      DT_DAY, state_b, params_b, derived_b, rh_b)
     gpp_b += gpp_add
     ra_b += ra_add
@@ -410,18 +387,18 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
     stress_b = 0.0
     lai_layer_b = 0.0
     for layer in range(3):
-        tape[TB_GS0 + layer] = 0.0
-        tape[TB_NSCALE + layer] = 0.0
-        tape[TB_PAR + layer] = 0.0
+        tape[RB_GS0 + layer] = 0.0
+        tape[RB_NSCALE + layer] = 0.0
+        tape[RB_PAR + layer] = 0.0
     vcmax25_b = 0.0
     a_jv_b = 0.0
     for layer in range(2, -1, -1):
-        a_gross = tape[T2_A_GROSS + layer]
-        rd = tape[T2_RD + layer]
-        je = tape[T2_JE + layer]
-        g_co2 = tape[T2_G_CO2 + layer]
-        par_leaf = tape[T1_PAR + layer]
-        nscale = tape[T1_NSCALE + layer]
+        a_gross = tape[R2_A_GROSS + layer]
+        rd = tape[R2_RD + layer]
+        je = tape[R2_JE + layer]
+        g_co2 = tape[R2_G_CO2 + layer]
+        par_leaf = tape[R1_PAR_LEAF + layer]
+        nscale = tape[R1_NSCALE + layer]
         a_gross_b = gpp_mol_b * lai_layer
         rd_b = rd_canopy_b * lai_layer
         lai_layer_b += gpp_mol_b * a_gross + rd_canopy_b * rd
@@ -434,7 +411,7 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
             k_b = 0.0
             if daylight:
                 je_add, k_add, rd_add, g0_add, heat_add = c4_assimilation_coupled_ad(
-                    je, tape[T2_K + layer], rd, g_co2, co2, heat, a_gross_b)
+                    je, tape[R2_K + layer], rd, g_co2, co2, heat, a_gross_b)
                 je_b += je_add
                 k_b += k_add
                 rd_b += rd_add
@@ -443,14 +420,14 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
             v_b, n_b, fv_b, frd_b, fk_b, p_b = c4_capacities_ad(
                 vcmax25, nscale, f_vcmax, f_rd, f_k4, par_leaf, je_b, rd_b, k_b)
             vcmax25_b += v_b
-            tape[TB_NSCALE + layer] += n_b
+            tape[RB_NSCALE + layer] += n_b
             f_vcmax_b += fv_b
             f_rd_b += frd_b
             f_k4_b += fk_b
-            tape[TB_PAR + layer] += p_b
+            tape[RB_PAR + layer] += p_b
         else:
-            vcmax = tape[T2_VCMAX + layer]
-            j = tape[T2_J + layer]
+            vcmax = tape[R2_VCMAX + layer]
+            j = tape[R2_J + layer]
             vcmax_b = 0.0
             j_b = 0.0
             if daylight:
@@ -476,16 +453,16 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
                 vcmax25, a_jv, nscale, f_vcmax, f_rd, jmax_t, par_leaf, vcmax_b, j_b, rd_b)
             vcmax25_b += v_b
             a_jv_b += ajv_b
-            tape[TB_NSCALE + layer] += n_b
+            tape[RB_NSCALE + layer] += n_b
             f_vcmax_b += fv_b
             f_rd_b += frd_b
             jmax_t_b += jt_b
-            tape[TB_PAR + layer] += p_b
-        g_water_b, t_leaf_add = co2_conductance_ad(tape[T1_GS0 + layer] * stress, t_canopy,
+            tape[RB_PAR + layer] += p_b
+        g_water_b, t_leaf_add = co2_conductance_ad(tape[R1_GS0 + layer] * stress, t_canopy,
                                                    pressure, g_co2_b)
         t_canopy_b += t_leaf_add
-        tape[TB_GS0 + layer] += g_water_b * stress
-        stress_b += g_water_b * tape[T1_GS0 + layer]
+        tape[RB_GS0 + layer] += g_water_b * stress
+        stress_b += g_water_b * tape[R1_GS0 + layer]
     t_canopy_b += heat_inhibition_ad(t_canopy, heat_b)
     t_canopy_b += temperature_factors_ad(t_canopy, f_vcmax_b, f_rd_b, f_k4_b, jmax_t_b,
                                          gamma_star_b, k2_b)
@@ -533,44 +510,48 @@ def tile_hour_ad(state: "float[:]", params: "float[:]", tile: "float[:]",
     # 3 pass 1
     lai_layer_b += g_c0_b * gs0_sum
     for layer in range(3):
-        tape[TB_GS0 + layer] += g_c0_b * lai_layer
+        tape[RB_GS0 + layer] += g_c0_b * lai_layer
     if daylight:
+        f_vcmax0 = tape[R_FACTORS_AIR]
+        f_rd0 = tape[R_FACTORS_AIR + 1]
+        f_k40 = tape[R_FACTORS_AIR + 2]
+        jmax_t0 = tape[R_FACTORS_AIR + 3]
+        gamma_star0 = tape[R_FACTORS_AIR + 4]
+        k20 = tape[R_FACTORS_AIR + 5]
+        heat0 = tape[R_HEAT_AIR]
         for layer in range(2, -1, -1):
-            par_leaf = tape[T1_PAR + layer]
-            nscale = tape[T1_NSCALE + layer]
+            par_leaf = tape[R1_PAR_LEAF + layer]
+            nscale = tape[R1_NSCALE + layer]
+            a_gross_b, rd_b, _ = unstressed_conductance_ad(
+                tape[R1_A_GROSS + layer], tape[R1_RD + layer], co2, ci0, t_c, pressure,
+                G_MIN, tape[RB_GS0 + layer])
             if is_c4:
-                je, rd, k4 = c4_capacities(vcmax25, nscale, f_vcmax0, f_rd0, f_k40, par_leaf)
-                a_gross = c4_assimilation_fixed_ci(je, k4, ci0, heat0)
-            else:
-                vcmax, j, rd = c3_capacities(vcmax25, a_jv, nscale, f_vcmax0, f_rd0, jmax_t0,
-                                             par_leaf)
-                a_gross = c3_assimilation_fixed_ci(vcmax, j, gamma_star0, k20, ci0, heat0)
-            a_gross_b, rd_b, _ = unstressed_conductance_ad(a_gross, rd, co2, ci0, t_c,
-                                                           pressure, G_MIN, tape[TB_GS0 + layer])
-            if is_c4:
-                je_b, k_b, _ = c4_assimilation_fixed_ci_ad(je, k4, ci0, heat0, a_gross_b)
+                je_b, k_b, _ = c4_assimilation_fixed_ci_ad(tape[R1_JE + layer],
+                                                           tape[R1_K + layer], ci0, heat0,
+                                                           a_gross_b)
                 v_b, n_b, _, _, _, p_b = c4_capacities_ad(vcmax25, nscale, f_vcmax0, f_rd0,
                                                           f_k40, par_leaf, je_b, rd_b, k_b)
             else:
                 vcmax_b, j_b, _, _, _ = c3_assimilation_fixed_ci_ad(
-                    vcmax, j, gamma_star0, k20, ci0, heat0, a_gross_b)
+                    tape[R1_VCMAX + layer], tape[R1_J + layer], gamma_star0, k20, ci0, heat0,
+                    a_gross_b)
                 v_b, ajv_b, n_b, _, _, _, p_b = c3_capacities_ad(
                     vcmax25, a_jv, nscale, f_vcmax0, f_rd0, jmax_t0, par_leaf, vcmax_b, j_b,
                     rd_b)
                 a_jv_b += ajv_b
             vcmax25_b += v_b
-            tape[TB_NSCALE + layer] += n_b
-            tape[TB_PAR + layer] += p_b
+            tape[RB_NSCALE + layer] += n_b
+            tape[RB_PAR + layer] += p_b
     a1_b = a2_b = a3_b = 0.0
     if daylight:
-        a1_b = tape[TB_PAR] * par_mol / lai_layer
-        a2_b = tape[TB_PAR + 1] * par_mol / lai_layer
-        a3_b = tape[TB_PAR + 2] * par_mol / lai_layer
-        lai_layer_b -= (tape[TB_PAR] * a1 + tape[TB_PAR + 1] * a2 + tape[TB_PAR + 2] * a3) \
+        a1_b = tape[RB_PAR] * par_mol / lai_layer
+        a2_b = tape[RB_PAR + 1] * par_mol / lai_layer
+        a3_b = tape[RB_PAR + 2] * par_mol / lai_layer
+        lai_layer_b -= (tape[RB_PAR] * a1 + tape[RB_PAR + 1] * a2 + tape[RB_PAR + 2] * a3) \
             * par_mol / (lai_layer * lai_layer)
     for layer in range(3):
         lai_above_b = nitrogen_scaling_ad(layer * lai_layer, mu_noon, scaled,
-                                          tape[TB_NSCALE + layer])
+                                          tape[RB_NSCALE + layer])
         lai_layer_b += lai_above_b * layer
     params_b[P_VCMAX25] += vcmax25_b
     params_b[P_A_JV] += a_jv_b
