@@ -18,7 +18,8 @@ The posterior store (Zarr, written atomically at every checkpoint and at the end
 * attributes: the resolved configuration (``config_yaml``), software versions, the
   catalogue, ``status`` (running | complete), ``converged``, ``message``, and after a
   synthetic run the twin scores ``truth_within_2sigma_fraction`` (over the elements whose
-  uncertainty reduction exceeds 10 %) and ``chi2_per_obs`` = 2 J_obs / n_obs;
+  uncertainty reduction exceeds 10 %) and ``chi2_per_obs`` = 2 J_obs / n_obs, with
+  ``n_obs``, the number of assimilated observations;
 * group ``optimiser``: every evaluation (z, J, terms, gradient) and the iterates, from
   which ``--resume`` replays an interrupted minimisation exactly;
 * group ``jacobian``: H_z of every stream (``h_<stream>``) with the total sigmas
@@ -289,6 +290,7 @@ def run_assimilation(config: ExperimentConfig, catalogue_path: str, out: str | P
     scores = twin_scores(space, catalogue, root["x_post"].values, root["sigma_post"].values,
                          root["uncertainty_reduction"].values, obs_cost, cost.n_obs)
     root.attrs["chi2_per_obs"] = 2.0 * obs_cost / cost.n_obs
+    root.attrs["n_obs"] = cost.n_obs
     if scores is not None:
         root.attrs |= scores
         log(f"twin: truth within 2 sigma for {scores['truth_within_2sigma_fraction']:.0%} of "

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from tccas.pipeline.bench_twin import twin_scores
 from tccas.pipeline.cli import main
 
 PERIOD = ["--set", "period.end=2015-05-31", "--set", "period.spinup_years=0"]
@@ -43,6 +44,13 @@ def test_twin_assimilation_end_to_end(catalogue, capsys):
     assert ds.attrs["truth_within_2sigma_fraction"] >= 0.7
     assert np.all(ds["uncertainty_reduction"].values >= -1e-12)
     assert "C3Gr.vcmax25" in list(ds["name"].values)
+    scores = twin_scores(ds)
+    assert scores["twin_n_obs"] == ds.attrs["n_obs"] > 100
+    assert scores["twin_chi2_per_obs"] == ds.attrs["chi2_per_obs"]
+    assert scores["twin_cost_reduction"] > 0.5
+    assert scores["twin_max_sigma_ratio"] <= 1.0 + 1e-12
+    # 2 J_min at the optimum ~ chi-square(n_obs): the standardised statistic is modest
+    assert abs(scores["twin_chi2_z"]) < 10.0
     assert main(["uncertainty", str(out), "--out", str(catalogue / "report"),
                  "--leave-one-out"]) == 0
     assert (catalogue / "report" / "leave_one_out.png").stat().st_size > 10_000
