@@ -35,6 +35,7 @@ from tccas.catalog.catalogue_meteo import NETCDF_LOCK
 from tccas.catalog.cci_biomass import STREAM as BIOMASS_STREAM
 from tccas.catalog.cci_biomass import BiomassScreening, read_cci_biomass
 from tccas.catalog.cci_landcover import aggregate_pft_fractions, read_cci_landcover
+from tccas.catalog.fluxnet import TOWER_STREAMS, TowerFluxScreening, read_tower_fluxes
 from tccas.catalog.grid import Grid, wrap_longitude
 from tccas.catalog.gridded import BBox
 from tccas.catalog.jrc_tip import STREAM as TIP_STREAM
@@ -115,6 +116,13 @@ PRODUCTS: dict[str, Product] = {
                 streams=(TIP_STREAM,),
                 read=lambda path, _, rules, bbox: read_jrc_tip(path, None, rules, bbox),
                 default_screening=lambda stream: TipScreening()),
+        Product("fluxnet", "observations",
+                ("flx_*_fluxnet2015_fullset_hh_*.csv", "flx_*_fluxnet2015_fullset_hr_*.csv",
+                 "flx_*_fluxnet2015_subset_hh_*.csv", "flx_*_fluxnet2015_subset_hr_*.csv",
+                 "??-???_*_flux.nc"),
+                streams=TOWER_STREAMS,
+                read=lambda path, stream, rules, _: read_tower_fluxes(path, stream, rules),
+                default_screening=lambda stream: TowerFluxScreening()),
         Product("cci_biomass", "observations",
                 ("*esacci-biomass-l4-agb-merged-*.nc", "*esacci-biomass-l4-agb-merged-*.tif",
                  "*esacci-biomass-l4-agb-merged-*.tiff"),

@@ -9,6 +9,11 @@ Readers (EO_FORMATS.md 5, gotcha 8):
   WW, MM, YY), ``-9999`` as NaN, QC columns kept.
 * :func:`daily_observed_fluxes`: daily GPP and NEE [gC m-2 d-1] from a FULLSET DD/HH/HR
   CSV or a PLUMBER2 ``*_Flux.nc`` file.
+* :func:`read_tower_fluxes`: half-hourly or hourly NEE or GPP [gC m-2 d-1] of a FULLSET/
+  SUBSET HH/HR CSV or a PLUMBER2 ``*_Flux.nc`` file as a canonical observation table
+  (:mod:`tccas.catalog.observations`; UTC times, QC screening, the tower as a point
+  footprint), the reader of the catalogue's ``nee`` and ``gpp`` streams (product
+  ``fluxnet`` of :data:`tccas.catalog.catalogue_sources.PRODUCTS`).
 
 Time conventions:
 
@@ -41,8 +46,9 @@ doi:10.5194/essd-14-449-2022 (PLUMBER2 data: doi:10.25914/5fdb0902607e1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +57,8 @@ import xarray as xr
 
 from tccas.catalog.co2 import co2_mole_fraction
 from tccas.catalog.era5 import SECONDS_PER_HOUR, DateLike, utc_day_hours
+from tccas.catalog.observations import CORNER_VARIABLES, FOOTPRINT_CORNERS, build_observations
+from tccas.catalog.sites import SITES
 from tccas.model.errors import TccasInputError
 from tccas.model.forcing import Forcing, make_forcing
 
@@ -203,11 +211,13 @@ def _parse_timestamps(values: pd.Series, fmt: str, source: str, column: str) -> 
         ) from exc
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     if not path.exists():
         raise TccasInputError(f"{path}: file not found")
+    wanted = None if columns is None else {*columns, *_STAMP_COLUMNS}
     try:
-        frame = pd.read_csv(path, na_values=[MISSING_VALUE, str(MISSING_VALUE)])
+        frame = pd.read_csv(path, na_values=[MISSING_VALUE, str(MISSING_VALUE)],
+                            usecols=None if wanted is None else lambda name: name in wanted)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise TccasInputError(f"{path}: not a FLUXNET CSV file ({exc})") from exc
     return frame
@@ -215,14 +225,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 # digits of a time stamp -> (format, resolution) for files with one TIMESTAMP column.
 _SINGLE_STAMP = {8: ("%Y%m%d", "DD"), 6: ("%Y%m", "MM"), 4: ("%Y", "YY")}
+_STAMP_COLUMNS = ("TIMESTAMP_START", "TIMESTAMP_END", "TIMESTAMP")
 
 
-def read_fullset(path: str | Path) -> pd.DataFrame:
+def read_fullset(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a FLUXNET2015 FULLSET/SUBSET (or ONEFlux, ICOS) CSV at any resolution.
 
     Parameters
     ----------
     path : a ``FLX_<SITE>_FLUXNET2015_<SET>_<RES>_...csv`` file.
+    columns : read only these columns (besides the time stamps; names the file lacks are
+        simply absent from the result); None reads all (a multi-year FULLSET HH file has
+        about 270 columns, so a reader of a few saves most of the parsing).
 
     Returns
     -------
@@ -238,7 +252,7 @@ def read_fullset(path: str | Path) -> pd.DataFrame:
         The file is missing, not a CSV, or has no FLUXNET time stamp columns.
     """
     path = Path(path)
-    frame = _read_csv(path)
+    frame = _read_csv(path, columns)
     source = path.name
     if {"TIMESTAMP_START", "TIMESTAMP_END"} <= set(frame.columns):
         digits = _stamp_digits(frame["TIMESTAMP_START"], source, "TIMESTAMP_START")
@@ -629,3 +643,286 @@ def daily_observed_fluxes(path: str | Path) -> xr.Dataset:
     raise TccasInputError(
         f"{source}: resolution {resolution} is coarser than daily; give a DD, HH or HR file"
     )
+
+
+# ------------------------------------------------------------ tower fluxes as observations
+@dataclass(frozen=True)
+class Tower:
+    """Position and clock of a flux tower.
+
+    Attributes
+    ----------
+    site_id : FLUXNET site id, e.g. ``"ES-LM1"``.
+    latitude, longitude : [degree] WGS84 tower position.
+    utc_offset : [h] local standard time minus UTC of the site's time stamps.
+    source : where the numbers come from.
+    """
+
+    site_id: str
+    latitude: float
+    longitude: float
+    utc_offset: float
+    source: str
+
+
+#: Towers whose FLUXNET CSV files can be ingested (the CSV files hold no coordinates): the
+#: built-in study sites (:data:`tccas.catalog.sites.SITES`) and the site of the real HH
+#: fixture. Add a tower here to ingest its files.
+TOWERS: dict[str, Tower] = {
+    tower.site_id.casefold(): tower
+    for tower in (
+        *(Tower(site.fluxnet_id, site.latitude, site.longitude, site.utc_offset,
+                f"tccas.catalog.sites ({site.name})") for site in SITES.values()),
+        Tower("CH-Cha", 47.210222, 8.410444, 1.0,
+              "Swiss FluxNet site information CH-CHA (tower WGS84 47.210222 N, 8.410444 E); "
+              "Central European standard time, UTC+1"),
+    )
+}
+
+#: Streams a tower flux file feeds.
+TOWER_STREAMS = ("nee", "gpp")
+#: NEE uncertainty columns in order of preference: FULLSET (joint random and u*
+#: uncertainty, else random only), PLUMBER2 (``NEE_uc`` is ``NEE_VUT_REF_JOINTUNC``).
+NEE_SIGMA = (("NEE_VUT_REF_JOINTUNC", "NEE_VUT_REF_RANDUNC"), ("NEE_uc",))
+#: Standard error of the night-time GPP over the u* ensemble (FULLSET, PLUMBER2).
+GPP_SE = ("GPP_NT_VUT_SE", "GPP_se")
+#: [umol CO2 m-2 s-1] and [1]: PROPOSED random error of a record without an uncertainty
+#: column, ``base + relative * |flux|``: the linear growth of the eddy-covariance random
+#: error with the flux magnitude (Richardson et al. 2006) with the coefficients of the
+#: synthetic tower's error model (:class:`tccas.catalog.synth.FluxErrorModel`), so that real
+#: and synthetic records are weighted alike.
+DEFAULT_SIGMA_BASE = 0.6
+DEFAULT_SIGMA_RELATIVE = 0.15
+#: [degree] half side of the square that stands for the tower point in the ``corners``
+#: footprint model (PROPOSED: the canonical schema has no point footprint; about 0.1 m,
+#: so the square lies in the one grid cell holding the tower unless the tower is within
+#: 0.1 m of a cell edge, where the weight is split by area).
+TOWER_HALF_SIDE_DEG = 1.0e-6
+TOWER_QC_MEANINGS = ("GAP_FILL_QUALITY", "NO_QC_FLAG")
+#: Value of the ``fluxnet_qc`` column where the record has no QC flag.
+NO_QC_FLAG = -1
+
+_FULLSET_NAME = re.compile(r"FLX_([A-Z]{2}-[A-Z0-9]{3})_FLUXNET2015_(FULLSET|SUBSET)_",
+                           re.IGNORECASE)
+_MINUTES_PER_RESOLUTION = {"HH": 30, "HR": 60}
+
+
+@dataclass(frozen=True)
+class TowerFluxScreening:
+    """Screening of tower NEE and GPP records by the FLUXNET2015 NEE quality flag.
+
+    Attributes
+    ----------
+    max_qc : largest ``NEE_VUT_REF_QC`` (PLUMBER2 ``NEE_qc``) that passes: 0 measured,
+        1 good-quality gap fill, 2 medium, 3 poor (PLUMBER2 adds 4 ERA-Interim and 5
+        statistical gap fill). Default :data:`GOOD_QC_MAX` = 1, measured and good-quality
+        gap-filled records (EO_FORMATS.md 5.2). GPP has no flag of its own: it is
+        partitioned from the NEE record, whose flag it takes.
+    """
+
+    max_qc: int = GOOD_QC_MAX
+
+
+@dataclass(frozen=True)
+class _FluxRecords:
+    """The records of one stream of a tower file, in the file's units and clock."""
+
+    local_start: np.ndarray  # datetime64: start of each averaging period, local standard
+    minutes: int  # length of the averaging period
+    value: np.ndarray  # [umol CO2 m-2 s-1]
+    sigma: np.ndarray  # [umol CO2 m-2 s-1], NaN where the file gives none
+    qc: np.ndarray  # NEE QC flag, NaN where missing
+    tower: Tower
+    origin: str
+    utc_offset_source: str
+
+
+def tower_of(site_id: str, source: str) -> Tower:
+    """The tower of a FLUXNET site id (case-insensitive) from :data:`TOWERS`.
+
+    Raises
+    ------
+    TccasInputError
+        Naming the file and the unknown site id, and the known ones.
+    """
+    try:
+        return TOWERS[site_id.casefold()]
+    except KeyError:
+        raise TccasInputError(
+            f"{source}: FLUXNET site id '{site_id}' has no tower position in "
+            f"tccas.catalog.fluxnet.TOWERS (known: "
+            f"{', '.join(sorted(t.site_id for t in TOWERS.values()))})") from None
+
+
+def read_tower_fluxes(path: str | Path, stream: str,
+                      screening: TowerFluxScreening | None = None) -> xr.Dataset:
+    """Half-hourly (or hourly) tower NEE or GPP as a canonical observation table.
+
+    Sources: FLUXNET2015 FULLSET/SUBSET HH or HR CSV (Pastorello et al. 2020; EO_FORMATS.md
+    5), or a PLUMBER2 ``*_Flux.nc`` file (Ukkola et al. 2022). DD and coarser files are
+    refused: the streams ``nee`` and ``gpp`` are sampled at an hour of the model
+    (:data:`tccas.operators.streams.STREAMS`), which a daily mean is not.
+
+    * One row per record holding a value (``-9999`` and NaN records are dropped).
+    * ``time``: UTC centre of the averaging period, ``TIMESTAMP_START`` (local standard
+      time) + 15 min (HH) or 30 min (HR) - the site's UTC offset, so that the row falls in
+      the model hour whose mean it samples. FULLSET CSV files hold no position nor offset:
+      both come from :data:`TOWERS` by the site id of the file name. PLUMBER2 files carry
+      the position; the offset comes from :data:`TOWERS` when the site is listed, else it
+      is inferred from the diurnal cycle of the file's net radiation ``Rnet``
+      (:func:`infer_utc_offset`, attribute ``utc_offset_source``).
+    * ``value`` [gC m-2 d-1]: ``NEE_VUT_REF`` / ``GPP_NT_VUT_REF`` (PLUMBER2 ``NEE`` /
+      ``GPP``, the same FLUXNET variables) [umol CO2 m-2 s-1] x 12.011e-6 x 86400, the
+      model's hourly diagnostics D_NEE / D_GPP as rates (NEE positive to the atmosphere).
+    * ``sigma`` [gC m-2 d-1]: NEE: ``NEE_VUT_REF_JOINTUNC``, else ``NEE_VUT_REF_RANDUNC``
+      (PLUMBER2 ``NEE_uc``), the first finite and positive one of the record, else the
+      PROPOSED :data:`DEFAULT_SIGMA_BASE` + :data:`DEFAULT_SIGMA_RELATIVE` x |NEE|. GPP
+      (PROPOSED): ``GPP_NT_VUT_REF`` = ``RECO_NT`` - ``NEE``, so the NEE record's sigma
+      (the default from |GPP| where NEE is missing) combined in quadrature with the u*
+      ensemble standard error ``GPP_NT_VUT_SE`` (PLUMBER2 ``GPP_se``) when given.
+    * ``qc``: bit 0 ``GAP_FILL_QUALITY`` (NEE QC flag > ``screening.max_qc``), bit 1
+      ``NO_QC_FLAG`` (the record has no flag); the flag itself in the ``fluxnet_qc``
+      column (:data:`NO_QC_FLAG` where missing).
+    * Footprint: the tower point, a ``corners`` square of :data:`TOWER_HALF_SIDE_DEG`
+      around the tower, whose whole weight falls on the grid cell holding the tower.
+
+    Parameters
+    ----------
+    path : the tower file.
+    stream : ``"nee"`` or ``"gpp"``.
+    screening : quality thresholds; default :class:`TowerFluxScreening`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The table of :mod:`tccas.catalog.observations`, attributes ``product`` (the
+        file's kind), ``site_id``, ``utc_offset`` [h], ``utc_offset_source`` and
+        ``averaging_minutes``.
+
+    Raises
+    ------
+    TccasInputError
+        Unknown stream, a file that is not a FULLSET/SUBSET HH/HR CSV or PLUMBER2 Flux
+        file, a missing column or variable, flux units other than umol m-2 s-1, or a site
+        without tower position; naming the file and the variable or value.
+    """
+    path = Path(path)
+    screening = TowerFluxScreening() if screening is None else screening
+    if stream not in TOWER_STREAMS:
+        raise TccasInputError(f"{path.name}: stream '{stream}' is not read from tower "
+                              f"files (they feed {', '.join(TOWER_STREAMS)})")
+    records = (_plumber_records(path, stream) if path.suffix.lower() == ".nc"
+               else _fullset_records(path, stream))
+    keep = np.isfinite(records.value)
+    half = np.timedelta64(records.minutes * 30, "s")
+    offset = np.timedelta64(round(records.tower.utc_offset * 3600), "s")
+    time = records.local_start[keep].astype("datetime64[s]") + half - offset
+    qc_flag = records.qc[keep]
+    missing = np.isnan(qc_flag)
+    bits = (np.where(~missing & (qc_flag > screening.max_qc), 1, 0)
+            | np.where(missing, 2, 0)).astype(np.uint16)
+    n = int(keep.sum())
+    tower = records.tower
+    lat, lon = np.full(n, tower.latitude), np.full(n, tower.longitude)
+    h = TOWER_HALF_SIDE_DEG
+    return build_observations(
+        stream=stream, units="gC m-2 d-1", source=path.name, time=time,
+        value=umol_co2_to_gc_per_day(records.value[keep]),
+        sigma=umol_co2_to_gc_per_day(records.sigma[keep]), qc=bits,
+        qc_meanings=TOWER_QC_MEANINGS, latitude=lat, longitude=lon,
+        footprint_model=FOOTPRINT_CORNERS,
+        footprint={CORNER_VARIABLES[0]: lat[:, None] + np.array([-h, -h, h, h]),
+                   CORNER_VARIABLES[1]: lon[:, None] + np.array([-h, h, h, -h])},
+        reader="tccas.catalog.fluxnet.read_tower_fluxes",
+        qc_thresholds=asdict(screening),
+        extra={"fluxnet_qc": (np.where(missing, NO_QC_FLAG, np.nan_to_num(qc_flag))
+                              .astype(np.int16), "1")},
+        attrs={"product": records.origin, "site_id": tower.site_id,
+               "utc_offset": tower.utc_offset, "utc_offset_source": records.utc_offset_source,
+               "averaging_minutes": records.minutes},
+    )
+
+
+def _tower_sigma(stream: str, value: np.ndarray, nee: np.ndarray,
+                 nee_uncertainties: Sequence[np.ndarray], gpp_se: np.ndarray | None
+                 ) -> np.ndarray:
+    """[umol m-2 s-1] sigma of the records (:func:`read_tower_fluxes`)."""
+    sigma = np.full(value.shape, np.nan)
+    for candidate in nee_uncertainties:
+        usable = np.isnan(sigma) & np.isfinite(candidate) & (candidate > 0.0)
+        sigma[usable] = candidate[usable]
+    default = np.isnan(sigma)
+    magnitude = np.where(np.isfinite(nee), np.abs(nee), np.abs(value))
+    sigma[default] = DEFAULT_SIGMA_BASE + DEFAULT_SIGMA_RELATIVE * magnitude[default]
+    if stream == "gpp" and gpp_se is not None:
+        sigma = np.hypot(sigma, np.nan_to_num(gpp_se))
+    return sigma
+
+
+def _fullset_records(path: Path, stream: str) -> _FluxRecords:
+    column = FLUX_VARIABLES[stream][0]
+    nee_column = FLUX_VARIABLES["nee"][0]
+    frame = read_fullset(path, [column, nee_column, NEE_QC[0], *NEE_SIGMA[0], GPP_SE[0]])
+    resolution = frame.attrs["resolution"]
+    if resolution not in _MINUTES_PER_RESOLUTION:
+        raise TccasInputError(
+            f"{path}: resolution {resolution}: only half-hourly (HH) and hourly (HR) files "
+            f"feed the hourly streams {', '.join(TOWER_STREAMS)}")
+    _require(list(frame.columns), [column, NEE_QC[0]], str(path))
+    match = _FULLSET_NAME.search(path.name)
+    if match is None:
+        raise TccasInputError(f"{path}: file name is not FLX_<SITE>_FLUXNET2015_"
+                              "<FULLSET|SUBSET>_<RES>_...csv, so the tower is unknown")
+    tower = tower_of(match.group(1), str(path))
+    series = {name: frame[name].to_numpy(np.float64) if name in frame.columns else None
+              for name in (nee_column, *NEE_SIGMA[0], GPP_SE[0])}
+    value = frame[column].to_numpy(np.float64)
+    nee = series[nee_column]
+    sigma = _tower_sigma(stream, value, value if nee is None else nee,
+                         [s for name in NEE_SIGMA[0] if (s := series[name]) is not None],
+                         series[GPP_SE[0]])
+    return _FluxRecords(frame.index.values, _MINUTES_PER_RESOLUTION[resolution], value,
+                        sigma, frame[NEE_QC[0]].to_numpy(np.float64), tower,
+                        f"FLUXNET2015 {match.group(2).upper()} {resolution}", tower.source)
+
+
+def _plumber_records(path: Path, stream: str) -> _FluxRecords:
+    source = str(path)
+    ds = _open_netcdf(path)
+    if "time" not in ds.dims:
+        raise TccasInputError(f"{path}: not a PLUMBER2 Flux file: no 'time' dimension")
+    name = FLUX_VARIABLES[stream][1]
+    nee_name = FLUX_VARIABLES["nee"][1]
+    _require(list(map(str, ds.variables)), [name, NEE_QC[1], "latitude", "longitude"],
+             source)
+    fluxes = {}
+    for variable in dict.fromkeys((name, nee_name, *NEE_SIGMA[1], GPP_SE[1])):
+        if variable not in ds.variables:
+            continue
+        units = str(ds[variable].attrs.get("units", ""))
+        if UNIT_CONVERSIONS.get(units.strip(), ("",))[0] != "umol m-2 s-1":
+            raise TccasInputError(f"{path}: variable '{variable}' has units {units!r}; "
+                                  "expected umol/m2/s")
+        fluxes[variable] = _plumber_series(ds, variable, source)
+    times = ds["time"].values.astype("datetime64[s]")
+    steps = np.unique(np.diff(times)).astype(np.int64)
+    if steps.size != 1 or steps[0] not in (1800, 3600):
+        raise TccasInputError(f"{path}: variable 'time' steps by {steps.tolist()} s; "
+                              "expected a regular 1800 s or 3600 s axis")
+    site_id = str(ds.attrs.get("site_code", path.name.split("_")[0]))
+    known = TOWERS.get(site_id.casefold())
+    if known is not None:
+        offset, offset_source = known.utc_offset, known.source
+    else:
+        _require(list(map(str, ds.variables)), ["Rnet"], source)
+        offset = infer_utc_offset(times, _plumber_series(ds, "Rnet", source),
+                                  _scalar(ds, "longitude"))
+        offset_source = "inferred from the diurnal cycle of Rnet"
+    tower = Tower(site_id, _scalar(ds, "latitude"), _scalar(ds, "longitude"), offset,
+                  f"{path.name} (latitude, longitude)")
+    value = fluxes[name]
+    sigma = _tower_sigma(stream, value, fluxes.get(nee_name, value),
+                         [fluxes[v] for v in NEE_SIGMA[1] if v in fluxes], fluxes.get(GPP_SE[1]))
+    return _FluxRecords(times, int(steps[0]) // 60, value, sigma,
+                        _plumber_series(ds, NEE_QC[1], source), tower, "PLUMBER2 Flux",
+                        offset_source)
