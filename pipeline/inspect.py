@@ -30,10 +30,13 @@ file's records: soundings, grid points, cells, time steps x cells), ``streams`` 
 ``n_valid``, the records holding a value, and ``n_after_qc``, those passing the reader's
 default screening) and ``details`` (the product's own inspect dict).
 
-Quality rules of the tower files (no reader of ours screens them): half-hourly and hourly
-QC 0 (measured) and 1 (good gap fill) pass (FLUXNET2015, :data:`GOOD_QC_MAX`); in
-aggregated files (DD, WW, MM, YY) the QC column is the fraction of good records and at
-least :data:`AGGREGATED_GOOD_FRACTION` passes (PROPOSED: a majority of good records).
+Quality rules of the tower files: half-hourly and hourly QC 0 (measured) and 1 (good gap
+fill) pass (FLUXNET2015, :data:`GOOD_QC_MAX`; GPP and RECO take the NEE flag), the default
+screening of the ingest's reader of ``nee`` and ``gpp``
+(:func:`tccas.catalog.fluxnet.read_tower_fluxes`), so that its counts are the rows a
+catalogue gets from an HH/HR or PLUMBER2 Flux file; in aggregated files (DD, WW, MM, YY,
+not ingested) the QC column is the fraction of good records and at least
+:data:`AGGREGATED_GOOD_FRACTION` passes (PROPOSED: a majority of good records).
 ERA5 has no quality information: ``n_after_qc == n_valid``.
 
 Any failure to read a file (corrupt, truncated, empty, wrong content) becomes a

@@ -456,3 +456,63 @@ def test_the_benchmark_files_are_ingested(tmp_path):
     # January: no sun for TROPOSIF, frozen soil for SMOS.
     assert rows[1, "sif743"] == rows[1, "sm_surface"] == rows[1, "vod"] == 0
     assert rows[6, "sif743"] > 5000 and rows[6, "sm_surface"] == rows[6, "vod"] > 1000
+
+
+# ------------------------------------------------------------------ FLUXNET tower fluxes
+TOWER_OVERRIDES = ["period.end=2015-01-31", "period.spinup_years=0", "synth.products=[fluxnet]"]
+
+
+@pytest.fixture(scope="module")
+def tower_raw(tmp_path_factory) -> Path:
+    """A month of the Majadas site written by ``tccas synth`` with the tower only."""
+    raw = tmp_path_factory.mktemp("tower") / "raw"
+    args = [item for override in TOWER_OVERRIDES for item in ("--set", override)]
+    assert main(["synth", "majadas-site", "--out", str(raw), *args, "--quiet"]) == 0
+    return raw
+
+
+def test_synthetic_tower_fluxes_fill_the_nee_and_gpp_tables(tower_raw, tmp_path):
+    from tccas.catalog.fluxnet import UMOL_CO2_M2_S_TO_GC_M2_D, read_fullset
+    from tccas.pipeline.ingest import stream_screenings
+
+    tower_config = load_config("majadas-site", TOWER_OVERRIDES)
+    screenings, notes = stream_screenings(tower_config)
+    assert set(screenings["fluxnet"]) == {"nee", "gpp"}
+    assert not [note for note in notes if "fluxnet" in note]
+    out = tmp_path / "majadas.zarr"
+    report = run_ingest(tower_config, tower_raw, out, show_progress=False)
+    hh = next((tower_raw / "fluxnet").glob("FLX_ES-LM1_*_HH_*.csv"))
+    (tower,) = [f for f in report.of_status("ingested") if f.product == "fluxnet"]
+    assert tower.path == hh and tower.reader == "tccas.catalog.fluxnet.read_tower_fluxes"
+    assert [p.name for p in report.ignored] == [hh.name.replace("_HH_", "_DD_")]
+    # Expected rows: the HH records with a value and NEE QC <= 1, at UTC half-hour centres
+    # (ES-LM1 is UTC+1), in gC m-2 d-1.
+    frame = read_fullset(hh)
+    good = frame[frame["NEE_VUT_REF"].notna() & (frame["NEE_VUT_REF_QC"] <= 1)]
+    utc = good.index.values + np.timedelta64(15, "m") - np.timedelta64(1, "h")
+    assert report.rows == {"nee": len(good), "gpp": len(good)} and 1000 < len(good) < 1488
+    catalogue = open_catalogue(out)
+    assert catalogue.streams == ["gpp", "nee"]
+    assert catalogue.qc_thresholds["nee"] == {"max_qc": 1}
+    truth = xr.open_zarr(tower_raw / "truth.zarr", group="tower")
+    for stream, column in (("nee", "NEE_VUT_REF"), ("gpp", "GPP_NT_VUT_REF")):
+        observed = catalogue.observations(stream, 0)
+        table = observed.table
+        np.testing.assert_array_equal(table["time"].values, utc)
+        np.testing.assert_allclose(table["value"].values,
+                                   good[column].to_numpy() * UMOL_CO2_M2_S_TO_GC_M2_D)
+        np.testing.assert_allclose(table["sigma"].values, good["NEE_VUT_REF_RANDUNC"].to_numpy()
+                                   * UMOL_CO2_M2_S_TO_GC_M2_D)
+        hours = (utc - np.datetime64("2015-01-01T00", "ns")) // np.timedelta64(1, "h")
+        np.testing.assert_array_equal(observed.hour, hours)
+        np.testing.assert_allclose(observed.cell_weights.toarray(), 1.0)
+        np.testing.assert_allclose(observed.tile_weights.toarray(), [[0.25, 0.75]] * len(good))
+        # The writer's noise: Laplace of the RANDUNC sigma on NEE, plus the daily
+        # respiration-partitioning error on GPP.
+        z = (table["value"].values - truth[stream].values[observed.hour]) / table["sigma"].values
+        assert abs(z.mean()) < 0.1
+        assert 0.9 < z.std() < (1.1 if stream == "nee" else 1.25)
+        assert np.corrcoef(table["value"].values, truth[stream].values[observed.hour])[0, 1] > 0.9
+    before = tree_digest(out)
+    again = run_ingest(tower_config, tower_raw, out, show_progress=False)
+    assert not again.changed and tree_digest(out) == before

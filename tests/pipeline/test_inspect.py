@@ -278,3 +278,30 @@ def test_corrupt_tower_csv_gives_one_error_line(capsys, tmp_path):
     broken.write_text("a,b\n1,2\n")
     code, _, err = run_cli(capsys, broken)
     assert_one_error_line(code, err, broken.name, "not a FLUXNET file")
+
+
+def test_tower_counts_are_the_rows_the_ingest_reader_keeps(fixture_file, tmp_path):
+    from tccas.catalog.fluxnet import read_tower_fluxes
+    from tccas.catalog.synth import write_fluxnet
+
+    n_hour = 24 * 20
+    hours = np.arange(n_hour)
+    daylight = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None)
+    hourly = {"nee": -8.0 * daylight + 2.0, "gpp": 10.0 * daylight, "reco": np.full(n_hour, 2.0),
+              "et": 0.2 * daylight, "sw_in": 600.0 * daylight, "lw_in": np.full(n_hour, 300.0),
+              "ta": np.full(n_hour, 288.0), "vpd": np.full(n_hour, 800.0),
+              "pa": np.full(n_hour, 98000.0), "precipitation": np.zeros(n_hour),
+              "ws": np.full(n_hour, 2.0), "swc": np.full(n_hour, 0.2)}
+    synthetic, _ = write_fluxnet(tmp_path, "ES-LM1", 1.0, np.datetime64("2015-06-01T00", "h"),
+                                 hourly, np.random.default_rng(5))
+    head = tmp_path / "FLX_CH-Cha_FLUXNET2015_FULLSET_HH_2005-2020_beta-3.csv"
+    shutil.copy(fixture_file(FLUXNET_HH), head)
+    for path in (synthetic, head, fixture_file(PLUMBER_FLUX)):
+        summary = inspect_file(path)
+        for stream in ("nee", "gpp"):
+            table = read_tower_fluxes(path, stream)
+            assert summary["streams"][stream] == {
+                "n_valid": table.sizes["obs"],
+                "n_after_qc": int((table["qc"].values == 0).sum())}, (path.name, stream)
+    counts = inspect_file(synthetic)["streams"]["nee"]
+    assert counts["n_valid"] == 2 * n_hour and 0 < counts["n_after_qc"] < 2 * n_hour
