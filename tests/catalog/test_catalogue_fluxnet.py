@@ -222,3 +222,19 @@ def test_the_tower_weighs_fully_on_its_cell(hh, tmp_path):
     away = observation_parts(hh, PRODUCTS["fluxnet"], screenings, elsewhere,
                              tmp_path / "away", "chcha")
     assert [(p.n_read, p.n_rows, p.path) for p in away] == [(99, 0, None), (99, 0, None)]
+
+
+def test_hourly_files_are_centred_on_the_half_hour(hh, tmp_path):
+    frame = pd.read_csv(hh).iloc[::2].copy()
+    start = pd.to_datetime(frame["TIMESTAMP_START"].astype(str), format="%Y%m%d%H%M")
+    frame["TIMESTAMP_END"] = (start + pd.Timedelta(hours=1)).dt.strftime("%Y%m%d%H%M")
+    hourly = tmp_path / "hr" / HH_NAME.replace("_HH_", "_HR_")
+    hourly.parent.mkdir()
+    frame.to_csv(hourly, index=False)
+    nee = read_tower_fluxes(hourly, "nee")
+    assert classify(hourly) is PRODUCTS["fluxnet"]
+    assert nee.sizes[OBS_DIM] == 50 and nee.attrs["averaging_minutes"] == 60
+    assert nee.attrs["product"] == "FLUXNET2015 FULLSET HR"
+    assert nee["time"].values[0] == np.datetime64("2004-12-31T23:30", "ns")
+    assert np.all(np.diff(nee["time"].values) == np.timedelta64(1, "h"))
+    assert nee["value"].values[1] == pytest.approx(10.6226 * C)  # 01:00-02:00 CET

@@ -263,3 +263,14 @@ def test_unit_conversion_table():
 def test_erai_forcing_co2_is_the_global_mean(erai_2005):
     mid_hour = erai_2005.times.astype("datetime64[m]") + np.timedelta64(30, "m")
     np.testing.assert_array_equal(erai_2005.co2[0], co2_mole_fraction(mid_hour))
+
+
+def test_fullset_reads_only_the_columns_asked_for(fixture_file):
+    path = fixture_file(HH)
+    full = read_fullset(path)
+    some = read_fullset(path, ["NEE_VUT_REF", "NEE_VUT_REF_QC", "NOT_A_COLUMN"])
+    assert list(some.columns) == ["NEE_VUT_REF", "NEE_VUT_REF_QC"]
+    assert full.shape == (99, 265) and some.shape == (99, 2)
+    pd.testing.assert_frame_equal(some, full[["NEE_VUT_REF", "NEE_VUT_REF_QC"]])
+    assert some.attrs == full.attrs == {"resolution": "HH", "source": path.name,
+                                        "time_zone": "local standard time"}
