@@ -746,13 +746,25 @@ class TowerFluxScreening:
 
 @dataclass(frozen=True)
 class _FluxRecords:
-    """The records of one stream of a tower file, in the file's units and clock."""
+    """The records of one stream of a tower file, in the file's units and clock.
 
-    local_start: np.ndarray  # datetime64: start of each averaging period, local standard
-    minutes: int  # length of the averaging period
-    value: np.ndarray  # [umol CO2 m-2 s-1]
-    sigma: np.ndarray  # [umol CO2 m-2 s-1], NaN where the file gives none
-    qc: np.ndarray  # NEE QC flag, NaN where missing
+    Attributes
+    ----------
+    local_start : datetime64 start of each averaging period, local standard time.
+    minutes : [min] length of the averaging period (30 or 60).
+    value : [umol CO2 m-2 s-1] the flux, NaN where missing.
+    sigma : [umol CO2 m-2 s-1] its uncertainty (:func:`_tower_sigma`).
+    qc : NEE QC flag of the record, NaN where missing.
+    tower : position and UTC offset.
+    origin : the product, e.g. ``"FLUXNET2015 FULLSET HH"``.
+    utc_offset_source : where the UTC offset comes from.
+    """
+
+    local_start: np.ndarray
+    minutes: int
+    value: np.ndarray
+    sigma: np.ndarray
+    qc: np.ndarray
     tower: Tower
     origin: str
     utc_offset_source: str
