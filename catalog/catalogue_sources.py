@@ -35,6 +35,7 @@ from tccas.catalog.catalogue_meteo import NETCDF_LOCK
 from tccas.catalog.cci_biomass import STREAM as BIOMASS_STREAM
 from tccas.catalog.cci_biomass import BiomassScreening, read_cci_biomass
 from tccas.catalog.cci_landcover import aggregate_pft_fractions, read_cci_landcover
+from tccas.catalog.cci_lccs import find_lccs_companion
 from tccas.catalog.fluxnet import TOWER_STREAMS, TowerFluxScreening, read_tower_fluxes
 from tccas.catalog.grid import Grid, wrap_longitude
 from tccas.catalog.gridded import BBox
@@ -134,6 +135,8 @@ PRODUCTS: dict[str, Product] = {
         Product("cci_landcover", "landcover", ("esacci-lc-l4-pft-map-*.nc",)),
         Product("era5", "meteorology",
                 ("*era5*.nc", "*era5*.zip", "data_stream-*.nc", "reanalysis-era5*")),
+        Product("cci_lccs", "companion",
+                ("esacci-lc-l4-lccs-map-*.nc", "c3s-lc-l4-lccs-map-*.nc")),
     )
 }
 
@@ -350,20 +353,27 @@ def _write_part(stream: str, table: xr.Dataset, n_read: int, matrix: sparse.csr_
 def landcover_on_grid(path: Path, region: Region) -> xr.Dataset:
     """PFT cover fractions of a CCI Land Cover PFT file on the region's grid.
 
+    The companion LCCS class map of the same year next to the file
+    (:func:`tccas.catalog.cci_lccs.find_lccs_companion`), when there is one, refines the
+    mapping with wetland and tundra (:data:`tccas.catalog.cci_landcover.LCCS_REFINEMENTS`).
+
     Returns
     -------
     xarray.Dataset
         ``pft_fraction`` (pft, y, x) with ``pft`` the BETHY codes (ascending) and
         ``non_vegetated`` (y, x) [1], area-weighted means of the 300 m cells
         (:func:`tccas.catalog.cci_landcover.aggregate_pft_fractions`), NaN where no valid
-        land-cover cell falls; attribute ``year`` of the map (None when the file has none).
+        land-cover cell falls; attributes ``year`` of the map (None when the file has none)
+        and ``lccs_source``, the class map's file name (``""`` without one).
     """
+    classes = find_lccs_companion(path)
     with NETCDF_LOCK:
-        fractions = read_cci_landcover(path, bbox=region.bbox())
+        fractions = read_cci_landcover(path, bbox=region.bbox(), lccs_path=classes)
     on_grid = aggregate_pft_fractions(fractions, region.grid)
     codes = [pft_code(str(name)) for name in on_grid["pft"].values]
     on_grid = on_grid.assign_coords(pft=codes).sortby("pft")
     on_grid.attrs["year"] = fractions.attrs.get("year")
+    on_grid.attrs["lccs_source"] = fractions.attrs["lccs_source"]
     return on_grid[["pft_fraction", "non_vegetated"]]
 
 

@@ -13,10 +13,11 @@ contain hyphens (gotcha 9): ``TREES-BE``, ``TREES-BD``, ``TREES-NE``, ``TREES-ND
 follows this layout; the fill value 255, latitudes stored north to south and ``LAND`` =
 100 - ``WATER_OCEAN`` are PROPOSED (L).
 
-Mapping to the model PFTs (:data:`PFT_MAPPING`, the one place of the rules): the CCI
-classes carry life form, leaf type and phenology but no climate, which the 13 BETHY PFTs
-(:data:`tccas.model.parameters.PFTS`) need. A climate zone per cell decides, following
-the climate-stratified cross-walking of Poulter et al. (2011, 2015):
+Mapping to the model PFTs (:data:`PFT_MAPPING` and :data:`LCCS_REFINEMENTS`, the one
+place of the rules): the CCI classes carry life form, leaf type and phenology but no
+climate, which the 13 BETHY PFTs (:data:`tccas.model.parameters.PFTS`) need. A climate
+zone per cell decides, following the climate-stratified cross-walking of Poulter et al.
+(2011, 2015):
 
 ========== =========== ============= ================= ========
 CCI class  tropical    subtropical   temperate/boreal  polar
@@ -40,17 +41,43 @@ GRASS-MAN  ArbC        ArbC          ArbC              ArbC
 * Shrubs and natural grass in the polar zone are tundra vegetation (TunV).
 * ``GRASS-MAN`` (managed grass) comes from the cropland classes of the CCI LCCS map
   (Harper et al. 2023, M), so it is arable crop (ArbC).
-* WetV gets no cover: the PFT product has no wetland class (the flooded LCCS classes are
-  split into trees, shrubs and grass).
 * ``BARE``, ``BUILT``, ``SNOWICE`` and ``WATER`` are not vegetation: they are kept as
   ``non_vegetated``, so the 13 PFT fractions of a cell add up to ``1 - non_vegetated``.
+
+Wetland and tundra from the class map (:data:`LCCS_REFINEMENTS`, PROPOSED): the PFT
+product is made from the CCI LCCS class map by a cross-walking table that splits every
+class into the tree, shrub, grass and non-vegetated variables above (Poulter et al. 2015;
+Harper et al. 2023), so it has no wetland class: a flooded shrub or herbaceous cell
+becomes plain ``SHRUBS-*`` and ``GRASS-NAT``, and so does a lichen and moss cell. The
+companion class map of the same year (:mod:`tccas.catalog.cci_lccs`, ``lccs_path=`` of
+:func:`read_cci_landcover`) keeps that information per 300 m cell, and the shrub and
+natural-grass share (:data:`REFINED_CLASSES`) of a cell is re-assigned by its class:
+
+* **WetV** in the flooded classes 160 and 170 (tree cover, flooded, fresh or brackish /
+  saline water) and 180 (shrub or herbaceous cover, flooded): BETHY's wetland/swamp
+  vegetation is a herbaceous PFT (grass phenology, 0.3 m; Knorr 2000), the flooded
+  ground layer of a mire or swamp. Trees of a flooded cell keep their tree PFT (a pine
+  mire's pines are EvCn), managed grass stays ArbC.
+* **TunV** in class 140 (lichens and mosses), in every climate zone: the class is the
+  cryptogam-dominated ground cover of the arctic and alpine tundra (ESA 2017, PUG v2.0,
+  legend), the dwarf-shrub, lichen and moss vegetation that BETHY's tundra PFT stands
+  for. So fell tundra above the tree line is tundra in the boreal zone too, which the
+  latitude zones cannot give.
+* Sparse vegetation (150-153) is not re-assigned: below the polar zone it is also the
+  vegetation of hot and cold deserts and dry steppes, which is not tundra.
+
+Without a class map the zone table alone applies: WetV gets no cover and TunV only in
+the polar zone (:func:`tccas.catalog.catalogue_sources.landcover_on_grid` looks for the
+companion next to the PFT file; the ingest notes its absence). A 300 m cell that the class
+map does not cover, or marks ``no_data``, also keeps the zone table.
 
 Climate zones (:class:`ClimateZoneRules`, PROPOSED) come from the absolute latitude by
 default: tropical below 23.44 degrees (the tropics), subtropical to 30 degrees (the C4
 grass limit above), polar from 70 degrees (the Eurasian tree line, so that Sodankyla at
 67.4 N keeps the evergreen shrubs of the TCCAS FI-Sod set-up), temperate/boreal between.
-Latitude is a coarse proxy: a caller with a climate map (e.g. Koppen-Geiger) passes zones
-per cell instead (``zones=`` of :func:`read_cci_landcover`).
+Latitude is a coarse proxy: a caller with a climate map passes zones per cell instead
+(``zones=`` of :func:`read_cci_landcover`), e.g. polar where the Koppen climate is ET or EF
+(warmest-month mean 2 m temperature below 10 C, which the polar tree line follows).
 
 Fractions are the class percentages / 100, renormalised per cell by the cell's total (the
 rounding of 15 integer percentages makes totals of 99-101); a total further than
@@ -70,6 +97,7 @@ Still, C. J. et al. (2003): Global distribution of C3 and C4 vegetation: carbon 
 implications. Global Biogeochem. Cycles 17, 1006, doi:10.1029/2001GB001807.
 Knorr, W. (2000): Annual and interannual CO2 exchanges of the terrestrial biosphere.
 Glob. Ecol. Biogeogr. 9, 225-252, doi:10.1046/j.1365-2699.2000.00159.x.
+ESA (2017): Land Cover CCI Product User Guide, version 2.0, UCL-Geomatics, CCI-LC-PUGV2.
 """
 
 from __future__ import annotations
@@ -83,6 +111,7 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
+from tccas.catalog.cci_lccs import NO_DATA, map_year, read_lccs_map
 from tccas.catalog.grid import Grid
 from tccas.catalog.gridded import (
     BBox,
@@ -140,6 +169,15 @@ PFT_MAPPING: dict[str, tuple[str, str, str, str]] = {
     "GRASS-MAN": ("ArbC", "ArbC", "ArbC", "ArbC"),
 }
 
+#: The CCI classes whose share the class map re-assigns (shrubs and natural grass).
+REFINED_CLASSES = ("SHRUBS-BE", "SHRUBS-BD", "SHRUBS-NE", "SHRUBS-ND", "GRASS-NAT")
+#: Class-map refinement -> (LCCS codes, model PFT of the :data:`REFINED_CLASSES` share
+#: there), in every climate zone (see the module docstring, which gives the reasons).
+LCCS_REFINEMENTS: dict[str, tuple[tuple[int, ...], str]] = {
+    "flooded": ((160, 170, 180), "WetV"),
+    "lichens_and_mosses": ((140,), "TunV"),
+}
+
 
 @dataclass(frozen=True)
 class ClimateZoneRules:
@@ -167,12 +205,16 @@ def climate_zone(lat: np.ndarray, rules: ClimateZoneRules | None = None) -> np.n
     return np.searchsorted(limits, absolute, side="right").astype(np.int8)
 
 
-def class_to_pft_matrix() -> np.ndarray:
-    """(zone, CCI vegetation class, model PFT) 0/1 matrix of :data:`PFT_MAPPING`."""
+def class_to_pft_matrix(refinement: str | None = None) -> np.ndarray:
+    """(zone, CCI vegetation class, model PFT) 0/1 matrix of :data:`PFT_MAPPING`; with a
+    ``refinement`` of :data:`LCCS_REFINEMENTS`, the :data:`REFINED_CLASSES` rows point to
+    its PFT instead (the mapping in cells of its LCCS classes)."""
     matrix = np.zeros((len(CLIMATE_ZONES), len(VEGETATION_CLASSES), len(MODEL_PFTS)))
     for c, name in enumerate(VEGETATION_CLASSES):
         for zone, pft in enumerate(PFT_MAPPING[name]):
-            matrix[zone, c, MODEL_PFTS.index(pft)] = 1.0
+            target = (LCCS_REFINEMENTS[refinement][1]
+                      if refinement is not None and name in REFINED_CLASSES else pft)
+            matrix[zone, c, MODEL_PFTS.index(target)] = 1.0
     return matrix
 
 
@@ -182,6 +224,7 @@ def read_cci_landcover(
     bbox: BBox | None = None,
     zones: xr.DataArray | None = None,
     rules: ClimateZoneRules | None = None,
+    lccs_path: str | Path | None = None,
 ) -> xr.Dataset:
     """Read a CCI Land Cover PFT file into model-PFT cover fractions.
 
@@ -194,6 +237,10 @@ def read_cci_landcover(
         taken at the nearest of its coordinates for each cell; default from latitude with
         ``rules``.
     rules : latitude limits of the default zones; default :class:`ClimateZoneRules` ().
+    lccs_path : the companion CCI LC class map (same grid spacing; see
+        :func:`tccas.catalog.cci_lccs.find_lccs_companion`), which refines the mapping by
+        :data:`LCCS_REFINEMENTS`; each PFT cell takes the class of the class-map cell
+        whose centre is nearest (within a quarter cell). None: the zone table alone.
 
     Returns
     -------
@@ -203,15 +250,18 @@ def read_cci_landcover(
         water), ``climate_zone`` (lat, lon); NaN where the cell has fill. Per valid cell
         ``pft_fraction.sum("pft") + non_vegetated == 1``. Coordinates ``lat``, ``lon``
         (cell centres) with ``lat_bounds``/``lon_bounds``; attributes ``source``,
-        ``product``, ``year``, ``pft_mapping`` and ``climate_rules`` (JSON).
+        ``product``, ``year``, ``pft_mapping``,
+        ``climate_rules`` (JSON) and ``lccs_source`` (the class map's file name, ``""``
+        without one).
 
     Raises
     ------
     TccasInputError
         If the file cannot be read, lacks a class variable, has a variable of the wrong
         shape, irregular coordinates, percentages above 100, cells whose classes do not
-        add up to 100, all cells fill, or bad ``zones``; the message names the file and
-        the variable.
+        add up to 100, all cells fill, or bad ``zones``, or if the class map is bad
+        (:func:`tccas.catalog.cci_lccs.read_lccs_map`) or has another grid spacing; the
+        message names the file and the variable.
     """
     path = Path(path)
     window = check_bbox(bbox, str(path))
@@ -221,7 +271,7 @@ def read_cci_landcover(
                                 (axis_window(lat, window[1], window[3]),
                                  axis_window(lon, window[0], window[2])))
         percent = _percentages(nc, path, water, (0, lat_index, lon_index))
-        year = _year(nc)
+        year = map_year(nc)
     lat, lon = lat[lat_index], lon[lon_index]
     dlat = abs(regular_spacing(lat, "lat", str(path), RESOLUTION_DEG))
     dlon = abs(regular_spacing(lon, "lon", str(path), RESOLUTION_DEG))
@@ -233,11 +283,15 @@ def read_cci_landcover(
     _check_totals(path, total, valid, lat, lon)
     share = np.where(valid, percent / np.where(valid, total, 1.0), np.nan)
     zone = _zones(zones, lat, lon, rules, path)
+    refinement = _refinements(lccs_path, window, lat, lon, dlat, path)
     n_veg = len(VEGETATION_CLASSES)
     vegetation = np.nan_to_num(share[:n_veg])
     fraction = np.zeros((len(MODEL_PFTS), lat.size, lon.size))
-    for code, class_to_pft in enumerate(class_to_pft_matrix()):
-        fraction += np.einsum("cyx,cp->pyx", vegetation * (zone == code), class_to_pft)
+    for index, name in enumerate((None, *LCCS_REFINEMENTS)):
+        for code, class_to_pft in enumerate(class_to_pft_matrix(name)):
+            cells = (zone == code) & (refinement == index)
+            if cells.any():
+                fraction += np.einsum("cyx,cp->pyx", vegetation * cells, class_to_pft)
     fraction[:, ~valid] = np.nan
     non_vegetated = share[n_veg:].sum(axis=0)
     rules_used = ClimateZoneRules() if rules is None else rules
@@ -264,9 +318,12 @@ def read_cci_landcover(
             "product": PRODUCT,
             "year": year,
             "reader": f"{__name__}.read_cci_landcover",
-            "pft_mapping": json.dumps({"zones": CLIMATE_ZONES, "classes": PFT_MAPPING}),
+            "pft_mapping": json.dumps({"zones": CLIMATE_ZONES, "classes": PFT_MAPPING,
+                                       "lccs_refinements": LCCS_REFINEMENTS,
+                                       "refined_classes": REFINED_CLASSES}),
             "climate_rules": ("zones given by the caller" if zones is not None
                               else json.dumps(asdict(rules_used), sort_keys=True)),
+            "lccs_source": "" if lccs_path is None else Path(lccs_path).name,
         },
     )
 
@@ -362,7 +419,7 @@ def inspect_cci_landcover(path: str | Path) -> dict:
             n_valid += int(valid.sum())
             off = np.abs(percent.sum(axis=0) - 100.0) > TOTAL_TOLERANCE_PERCENT
             n_after_qc += int((valid & ~off).sum())
-        year = _year(nc)
+        year = map_year(nc)
     return {
         "file": path.name,
         "product": PRODUCT,
@@ -510,6 +567,26 @@ def _check_totals(path: Path, total: np.ndarray, valid: np.ndarray, lat: np.ndar
         )
 
 
+def _refinements(lccs_path: str | Path | None, window: BBox | None, lat: np.ndarray,
+                 lon: np.ndarray, spacing: float, path: Path) -> np.ndarray:
+    """(lat, lon) index into ``(None, *LCCS_REFINEMENTS)`` of each cell: 0 where the class
+    map is absent, does not cover the cell, or gives a class without refinement."""
+    index = np.zeros((lat.size, lon.size), dtype=np.int8)
+    if lccs_path is None:
+        return index
+    classes = read_lccs_map(lccs_path, bbox=window)
+    if abs(classes.attrs["resolution_deg"] - spacing) > 1e-3 * spacing:
+        raise TccasInputError(
+            f"{lccs_path}: variable 'lccs_class' has a {classes.attrs['resolution_deg']:.6g} "
+            f"degree grid, the PFT file {path.name} {spacing:.6g} degree; the class map "
+            "must be on the grid of the PFT file")
+    on_cells = classes.reindex(lat=lat, lon=lon, method="nearest", tolerance=0.25 * spacing,
+                               fill_value=NO_DATA).values
+    for number, (codes, _) in enumerate(LCCS_REFINEMENTS.values(), start=1):
+        index[np.isin(on_cells, codes)] = number
+    return index
+
+
 def _zones(zones: xr.DataArray | None, lat: np.ndarray, lon: np.ndarray,
            rules: ClimateZoneRules | None, path: Path) -> np.ndarray:
     """(lat, lon) climate-zone codes: from the caller's map or from latitude."""
@@ -524,15 +601,3 @@ def _zones(zones: xr.DataArray | None, lat: np.ndarray, lon: np.ndarray,
         raise TccasInputError(f"{path}: zones hold codes outside 0..{len(CLIMATE_ZONES) - 1} "
                               f"({', '.join(CLIMATE_ZONES)})")
     return picked.astype(np.int8)
-
-
-def _year(nc: netCDF4.Dataset) -> int | None:
-    """The map year from ``time`` (CF units), None when it cannot be decoded."""
-    if "time" not in nc.variables or "units" not in nc["time"].ncattrs():
-        return None
-    try:
-        first = netCDF4.num2date(nc["time"][0], nc["time"].units,
-                                 only_use_cftime_datetimes=False)
-    except (ValueError, TypeError):
-        return None
-    return int(first.year)

@@ -505,7 +505,8 @@ def _write_static(config: ExperimentConfig, region: Region, staging: Path,
                   old: Catalogue | None, first_static: bool, report: IngestReport) -> None:
     """Static maps and tiles: from the site's PFT table for a site region (first ingest),
     else from the new land-cover file whose year is closest to the period's start (a
-    new land-cover file replaces the maps)."""
+    new land-cover file replaces the maps), refined by its LCCS class map when one lies
+    beside it; without one the notes say that WetV and boreal tundra are not mapped."""
     lattice = met_lattice(region.grid)
     site = config.region.site_info
     soil = config.ingest.soil or (site.soil if site is not None else "loam")
@@ -520,7 +521,12 @@ def _write_static(config: ExperimentConfig, region: Region, staging: Path,
         chosen = min(maps, key=lambda f: abs((f.landcover.attrs.get("year") or start) - start))
         fractions = chosen.landcover["pft_fraction"]
         non_vegetated = chosen.landcover["non_vegetated"]
-        source = chosen.path.name
+        classes = chosen.landcover.attrs.get("lccs_source", "")
+        source = f"{chosen.path.name} with {classes}" if classes else chosen.path.name
+        if not classes:
+            report.notes.append(
+                f"{chosen.path.name}: no LCCS class map of its year beside it: no wetland "
+                "(WetV) cover, tundra (TunV) only in the polar zone")
     else:
         if old is None or not old.has_tiles:
             report.notes.append("no land-cover file: static/ and tiles/ not written")

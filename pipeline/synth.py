@@ -4,9 +4,12 @@ For the configuration's region and period, seeded by ``synth.seed`` and reproduc
 (the same configuration gives byte-identical files):
 
 1. **Land cover:** a spatially structured landscape around the site written as an ESA
-   CCI Land Cover PFT file (:mod:`tccas.catalog.synth_landscape`); the model tiles follow
-   from it as the catalogue builds them (:mod:`tccas.catalog.synth_region`; a ``site``
-   region takes the site's PFT table).
+   CCI Land Cover PFT file (:mod:`tccas.catalog.synth_landscape`) and, for a regional
+   configuration, its companion LCCS class map (:mod:`tccas.catalog.cci_lccs`, which
+   marks the wetland and tundra pixels); the model tiles follow from them as the
+   catalogue builds them (:mod:`tccas.catalog.synth_region`; a ``site`` region takes the
+   site's PFT table, so it gets no class map: PROPOSED, the map would only refine a
+   mapping that a site region does not use).
 2. **Weather:** hourly ERA5 files on the 0.25 degree lattice around the region
    (:mod:`tccas.catalog.synth_weather`), and from them the forcing of every meteorology
    cell, interpolated and converted as the catalogue does and rounded to float32 as the
@@ -61,6 +64,7 @@ from tccas.catalog.cci_landcover import (
     read_cci_landcover,
     write_cci_landcover,
 )
+from tccas.catalog.cci_lccs import lccs_file_name, write_lccs_map
 from tccas.catalog.jrc_tip import COMPOSITE_DAYS, composite_starts
 from tccas.catalog.synth import (
     BIOMASS_STEPS,
@@ -286,7 +290,10 @@ def _world(config: ExperimentConfig, staging: Path, log: Log) -> World:
     if config.region.kind == "site":
         fraction = site_pft_fraction(site, grid)
     else:
-        aggregated = aggregate_pft_fractions(read_cci_landcover(path), grid)
+        classes = write_atomic(folder / lccs_file_name(period.start.year), lambda p: (
+            write_lccs_map(p, landscape.lccs_class, landscape.lat, landscape.lon,
+                           period.start.year)))
+        aggregated = aggregate_pft_fractions(read_cci_landcover(path, lccs_path=classes), grid)
         fraction = aggregated["pft_fraction"].values
     region = build_region(site, grid, fraction, config.region.block_cells,
                           config.region.min_tile_fraction)

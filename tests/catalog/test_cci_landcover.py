@@ -12,9 +12,11 @@ import xarray as xr
 
 from tccas.catalog.cci_landcover import (
     CLIMATE_ZONES,
+    LCCS_REFINEMENTS,
     MODEL_PFTS,
     NON_VEGETATED_CLASSES,
     PFT_MAPPING,
+    REFINED_CLASSES,
     VEGETATION_CLASSES,
     WATER_PARTS,
     ClimateZoneRules,
@@ -26,7 +28,10 @@ from tccas.catalog.cci_landcover import (
     read_cci_landcover,
     write_cci_landcover,
 )
+from tccas.catalog.cci_lccs import lccs_file_name, write_lccs_map
 from tccas.catalog.grid import laea_grid, latlon_grid
+from tccas.catalog.sites import get_site
+from tccas.catalog.synth_landscape import synthetic_landscape
 from tccas.model.errors import TccasInputError
 from tccas.model.parameters import PFT_BY_SHORT
 
@@ -63,6 +68,22 @@ def test_mapping_covers_every_class_and_zone_with_model_pfts():
     assert MODEL_PFTS == tuple(PFT_BY_SHORT)
     # WetV has no source class in the PFT product
     assert matrix[:, :, MODEL_PFTS.index("WetV")].sum() == 0
+
+
+@pytest.mark.parametrize(("refinement", "pft"), [("flooded", "WetV"),
+                                                 ("lichens_and_mosses", "TunV")])
+def test_class_map_refinements_redirect_shrubs_and_grass_only(refinement, pft):
+    assert LCCS_REFINEMENTS[refinement][1] == pft
+    refined = class_to_pft_matrix(refinement)
+    plain = class_to_pft_matrix()
+    np.testing.assert_array_equal(refined.sum(axis=2), 1.0)
+    for c, name in enumerate(VEGETATION_CLASSES):
+        if name in REFINED_CLASSES:  # shrubs and natural grass: the refinement's PFT
+            np.testing.assert_array_equal(refined[:, c, MODEL_PFTS.index(pft)], 1.0)
+        else:  # trees and managed grass: the zone table
+            np.testing.assert_array_equal(refined[:, c], plain[:, c])
+    assert LCCS_REFINEMENTS["flooded"][0] == (160, 170, 180)
+    assert LCCS_REFINEMENTS["lichens_and_mosses"][0] == (140,)
 
 
 def test_climate_zones_by_latitude():
@@ -175,6 +196,110 @@ def test_bbox_and_inspect(lc_file, fractions):
     assert summary["n_records"] == 36 * 45
     assert summary["streams"]["pft_fraction"] == {"n_valid": 36 * 45, "n_after_qc": 36 * 45}
     assert summary["time_start"] == "2020-01-01T00:00:00"
+
+
+# ------------------------------------------------------------------ with the class map
+RES = 1.0 / 360.0
+LAT_FI = 67.5 - RES * (np.arange(2) + 0.5)  # boreal by latitude (Lapland)
+LON_FI = 26.0 + RES * (np.arange(3) + 0.5)
+#: One mixed 300 m cell of every kind: trees, shrubs, grass, crops and non-vegetated.
+MIXED = {"TREES-NE": 30.0, "TREES-BD": 5.0, "SHRUBS-BE": 20.0, "SHRUBS-BD": 10.0,
+         "GRASS-NAT": 20.0, "GRASS-MAN": 5.0, "BARE": 5.0, "WATER_INLAND": 5.0}
+
+
+def mixed_file(folder, lat, lon):
+    fields = {name: np.full((lat.size, lon.size), MIXED.get(name, 0.0)) for name in CLASSES}
+    return write_cci_landcover(folder / cci_landcover_file_name(2015), fields, lat, lon, 2015)
+
+
+def test_flooded_and_lichen_cells_are_wetland_and_tundra(tmp_path):
+    pft_path = mixed_file(tmp_path, LAT_FI, LON_FI)
+    codes = np.array([[180, 160, 170], [140, 70, 0]], dtype=np.uint8)
+    map_path = write_lccs_map(tmp_path / lccs_file_name(2015), codes, LAT_FI, LON_FI, 2015)
+    fractions = read_cci_landcover(pft_path, lccs_path=map_path)
+    cell = fractions["pft_fraction"]
+    for i, j in ((0, 0), (0, 1), (0, 2)):  # flooded: shrubs + natural grass -> WetV
+        assert float(cell.sel(pft="WetV")[i, j]) == pytest.approx(0.50)
+        assert float(cell.sel(pft="TunV")[i, j]) == 0.0
+        assert float(cell.sel(pft="EShr")[i, j]) == float(cell.sel(pft="C3Gr")[i, j]) == 0.0
+    assert float(cell.sel(pft="TunV")[1, 0]) == pytest.approx(0.50)  # lichens and mosses
+    assert float(cell.sel(pft="WetV")[1, 0]) == 0.0
+    for i, j in ((1, 1), (1, 2)):  # needleleaved forest and no data: the zone table
+        assert float(cell.sel(pft="EShr")[i, j]) == pytest.approx(0.20)
+        assert float(cell.sel(pft="DShr")[i, j]) == pytest.approx(0.10)
+        assert float(cell.sel(pft="C3Gr")[i, j]) == pytest.approx(0.20)
+        assert float(cell.sel(pft=["WetV", "TunV"]).isel(lat=i, lon=j).sum()) == 0.0
+    # trees, crops and the non-vegetated part never move
+    np.testing.assert_allclose(cell.sel(pft="EvCn").values, 0.30)
+    np.testing.assert_allclose(cell.sel(pft="TmSg").values, 0.05)
+    np.testing.assert_allclose(cell.sel(pft="ArbC").values, 0.05)
+    np.testing.assert_allclose(fractions["non_vegetated"].values, 0.10)
+    np.testing.assert_allclose(cell.sum("pft").values, 0.90)
+    assert fractions.attrs["lccs_source"] == map_path.name
+    assert '"lichens_and_mosses": [[140], "TunV"]' in fractions.attrs["pft_mapping"]
+
+
+@pytest.mark.parametrize("latitude", [-5.0, 25.0, 45.0, 75.0])
+def test_lichen_cells_are_tundra_and_flooded_cells_wetland_in_every_zone(tmp_path, latitude):
+    lat = latitude - RES * (np.arange(2) + 0.5)
+    pft_path = mixed_file(tmp_path, lat, LON_FI)
+    codes = np.array([[140, 140, 140], [180, 180, 180]], dtype=np.uint8)
+    map_path = write_lccs_map(tmp_path / "map.nc", codes, lat, LON_FI, 2015)
+    fractions = read_cci_landcover(pft_path, lccs_path=map_path)
+    np.testing.assert_allclose(fractions["pft_fraction"].sel(pft="TunV")[0].values, 0.5)
+    np.testing.assert_allclose(fractions["pft_fraction"].sel(pft="WetV")[1].values, 0.5)
+
+
+def test_without_class_map_there_is_no_wetland_and_no_boreal_tundra(tmp_path):
+    fractions = read_cci_landcover(mixed_file(tmp_path, LAT_FI, LON_FI))
+    assert float(fractions["pft_fraction"].sel(pft=["WetV", "TunV"]).sum()) == 0.0
+    np.testing.assert_allclose(fractions["pft_fraction"].sel(pft="C3Gr").values, 0.20)
+    assert fractions.attrs["lccs_source"] == ""
+
+
+def test_class_map_subset_and_window(tmp_path):
+    """A class map covering only part of the PFT file: the rest keeps the zone table; a
+    bbox reads the same window of both."""
+    pft_path = mixed_file(tmp_path, LAT_FI, LON_FI)
+    map_path = write_lccs_map(tmp_path / "map.nc", np.full((2, 1), 180, np.uint8), LAT_FI,
+                              LON_FI[1:2], 2015)
+    fractions = read_cci_landcover(pft_path, lccs_path=map_path)
+    np.testing.assert_allclose(fractions["pft_fraction"].sel(pft="WetV").values,
+                               [[0.0, 0.5, 0.0], [0.0, 0.5, 0.0]])
+    window = read_cci_landcover(pft_path, bbox=(LON_FI[1] - RES / 4, 67.0, 26.5, 67.5),
+                                lccs_path=map_path)
+    np.testing.assert_allclose(window["pft_fraction"].sel(pft="WetV").values,
+                               [[0.5, 0.0], [0.5, 0.0]])
+
+
+def test_class_map_on_another_grid_is_rejected(tmp_path):
+    pft_path = mixed_file(tmp_path, LAT_FI, LON_FI)
+    coarse_lat = 67.5 - 2 * RES * (np.arange(2) + 0.5)
+    map_path = write_lccs_map(tmp_path / "map.nc", np.full((2, 3), 180, np.uint8),
+                              coarse_lat, 26.0 + 2 * RES * (np.arange(3) + 0.5), 2015)
+    with pytest.raises(TccasInputError, match=r"map\.nc: variable 'lccs_class' has a "
+                                              r"0\.00555556 degree grid, the PFT file"):
+        read_cci_landcover(pft_path, lccs_path=map_path)
+
+
+@pytest.mark.parametrize("site", ["majadas", "reusel"])
+def test_majadas_and_reusel_fractions_do_not_change_with_their_class_map(tmp_path, site):
+    """Their synthetic landscapes have no wetland or lichen pixels: the class map leaves
+    the PFT fractions exactly as without it."""
+    info = get_site(site)
+    box = (info.longitude - 0.15, info.latitude - 0.1, info.longitude + 0.15,
+           info.latitude + 0.1)
+    landscape = synthetic_landscape(info, 7, *box)
+    assert not np.isin(landscape.lccs_class, (140, 160, 170, 180)).any()
+    pft_path = write_cci_landcover(tmp_path / cci_landcover_file_name(2015),
+                                   landscape.percentages, landscape.lat, landscape.lon, 2015)
+    map_path = write_lccs_map(tmp_path / lccs_file_name(2015), landscape.lccs_class,
+                              landscape.lat, landscape.lon, 2015)
+    with_map = read_cci_landcover(pft_path, lccs_path=map_path)
+    without = read_cci_landcover(pft_path)
+    np.testing.assert_array_equal(with_map["pft_fraction"].values,
+                                  without["pft_fraction"].values)
+    assert float(with_map["pft_fraction"].sel(pft=["WetV", "TunV"]).sum()) == 0.0
 
 
 # ---------------------------------------------------------------------------- aggregation

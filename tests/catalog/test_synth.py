@@ -11,6 +11,7 @@ from pyproj import Geod
 
 from tccas.catalog.cci_biomass import read_cci_biomass
 from tccas.catalog.cci_landcover import read_cci_landcover, write_cci_landcover
+from tccas.catalog.cci_lccs import write_lccs_map
 from tccas.catalog.era5 import era5_to_forcing, open_era5
 from tccas.catalog.fluxnet import read_fullset
 from tccas.catalog.jrc_tip import composite_starts, read_jrc_tip
@@ -32,7 +33,14 @@ from tccas.catalog.synth import (
     write_troposif_day,
 )
 from tccas.catalog.synth_fields import SmoothField, elevation, plane_km
-from tccas.catalog.synth_landscape import CLASSES, synthetic_landscape
+from tccas.catalog.synth_landscape import (
+    CLASSES,
+    TREE_LINE_DESCENT_M_PER_DEGREE,
+    TREE_LINE_LATITUDE,
+    TREE_LINE_M,
+    lccs_classes,
+    synthetic_landscape,
+)
 from tccas.catalog.synth_orbits import (
     DGG_BLOCK,
     SENTINEL_5P,
@@ -234,7 +242,7 @@ def test_smos_passes_at_dawn_and_dusk_on_a_15_km_lattice() -> None:
 # ------------------------------------------------------------------------ landscapes
 def test_landscape_is_structured_and_reads_as_the_site_pfts(tmp_path: Path) -> None:
     box = (24.0, 66.5, 29.0, 68.2)
-    landscape = synthetic_landscape(SODANKYLA, 5, *box)
+    landscape = synthetic_landscape(SODANKYLA, 20150104, *box)  # lapland-0.25deg seed
     total = sum(landscape.percentages[name].astype(int) for name in CLASSES)
     assert np.all(total == 100)
     pine = landscape.percentages["TREES-NE"].astype(float)
@@ -243,16 +251,63 @@ def test_landscape_is_structured_and_reads_as_the_site_pfts(tmp_path: Path) -> N
     assert abs(np.corrcoef(white[:, :-1].ravel(), white[:, 1:].ravel())[0, 1]) < 0.05
     path = write_cci_landcover(tmp_path / "lc.nc", landscape.percentages, landscape.lat,
                                landscape.lon, 2015)
-    fractions = read_cci_landcover(path)
+    classes = write_lccs_map(tmp_path / "lccs.nc", landscape.lccs_class, landscape.lat,
+                             landscape.lon, 2015)
+    fractions = read_cci_landcover(path, lccs_path=classes)
     mean = fractions["pft_fraction"].mean(("lat", "lon"))
     present = {str(p) for p, v in zip(fractions["pft"].values, mean.values, strict=True)
-               if v > 0.01}
-    assert present == {"EvCn", "EShr", "C3Gr", "TmSg"}
+               if v > 0}
+    assert present == {"EvCn", "EShr", "TunV", "WetV"}
+    assert 0.05 < float(mean.sel(pft="WetV")) < 0.4 and float(mean.sel(pft="TunV")) > 0.001
+    # the units: mires (160, 180), fells (140), pine heath (70), lakes (210)
+    assert set(np.unique(landscape.lccs_class)) == {70, 140, 160, 180, 210}
+    mire = np.isin(landscape.lccs_class, (160, 180))
+    assert 0.2 < mire.mean() < 0.5  # about a third of the land is mire
+    fell = landscape.lccs_class == 140
+    tree_line = (TREE_LINE_M - TREE_LINE_DESCENT_M_PER_DEGREE
+                 * (landscape.lat[:, None] - TREE_LINE_LATITUDE))
+    above = np.broadcast_to(landscape.elevation > tree_line, fell.shape)
+    # every fell pixel lies above the tree line; all land above it is fell but near the
+    # tower, where the landscape gives way to the site's pine heath
+    assert np.all(above[fell])
+    assert fell.sum() > 0.99 * (above & (landscape.lccs_class != 210)).sum()
+    # without the class map the shrubs and grass of mires and fells stay EShr and C3Gr
+    plain = read_cci_landcover(path)["pft_fraction"]
+    np.testing.assert_allclose(
+        plain.sel(pft=["EShr", "C3Gr"]).sum("pft").values,
+        fractions["pft_fraction"].sel(pft=["EShr", "WetV", "TunV"]).sum("pft").values,
+        atol=1e-12)
     row = np.argmin(np.abs(landscape.lat - SODANKYLA.latitude))
     col = np.argmin(np.abs(landscape.lon - SODANKYLA.longitude))
     at_tower = fractions["pft_fraction"].isel(lat=row, lon=col)
     assert abs(float(at_tower.sel(pft="EvCn")) - 0.67) < 0.05
     assert abs(float(at_tower.sel(pft="EShr")) - 0.33) < 0.05
+    assert landscape.lccs_class[row, col] == 70
+
+
+@pytest.mark.parametrize(("cover", "wetland", "tundra", "code"), [
+    ({"WATER_INLAND": 60, "TREES-NE": 40}, False, False, 210),
+    ({"SNOWICE": 70, "BARE": 30}, False, False, 220),
+    ({"BUILT": 55, "GRASS-NAT": 45}, True, False, 190),
+    ({"TREES-NE": 20, "GRASS-NAT": 50, "SHRUBS-BE": 30}, True, False, 160),
+    ({"TREES-NE": 10, "GRASS-NAT": 60, "SHRUBS-BE": 30}, True, True, 180),
+    ({"SHRUBS-BE": 50, "GRASS-NAT": 30, "BARE": 20}, False, True, 140),
+    ({"GRASS-NAT": 3, "BARE": 97}, False, False, 200),
+    ({"SHRUBS-BD": 10, "BARE": 90}, False, False, 150),
+    ({"GRASS-MAN": 60, "GRASS-NAT": 40}, False, False, 10),
+    ({"GRASS-MAN": 30, "TREES-BE": 40, "GRASS-NAT": 30}, False, False, 40),
+    ({"TREES-BE": 20, "GRASS-NAT": 80}, False, False, 50),
+    ({"TREES-BD": 50, "TREES-NE": 30, "GRASS-NAT": 20}, False, False, 60),
+    ({"TREES-NE": 60, "SHRUBS-BE": 40}, False, False, 70),
+    ({"TREES-ND": 60, "SHRUBS-BD": 40}, False, False, 80),
+    ({"SHRUBS-BE": 40, "SHRUBS-BD": 10, "GRASS-NAT": 50}, False, False, 121),
+    ({"SHRUBS-BD": 50, "GRASS-NAT": 50}, False, False, 122),
+    ({"SHRUBS-BD": 10, "GRASS-NAT": 90}, False, False, 130),
+])
+def test_lccs_class_of_a_pixel_follows_the_legend_thresholds(cover, wetland, tundra, code):
+    percentages = {name: np.array([cover.get(name, 0)]) for name in CLASSES}
+    classes = lccs_classes(percentages, np.array([wetland]), np.array([tundra]))
+    assert classes.dtype == np.uint8 and classes.tolist() == [code]
 
 
 # ---------------------------------------------------------------------- error models
