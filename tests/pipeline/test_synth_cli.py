@@ -255,7 +255,7 @@ def test_a_small_lapland_box_has_land_cover_tiles(tmp_path: Path) -> None:
                                     "period.end=2015-01-04", "--set",
                                     "synth.products=[smos_l2]"))
     truth = _truth(out)
-    assert set(truth["tile_pft_name"].values) <= {"EvCn", "EShr", "C3Gr", "TmSg", "DShr"}
+    assert set(truth["tile_pft_name"].values) <= {"EvCn", "EShr", "TunV", "WetV"}
     assert {"EvCn", "EShr"} <= set(truth["tile_pft_name"].values)
     assert np.unique(truth["tile_cell"].values).size > 20
     assert truth.sizes["met"] == np.unique(truth["tile_cell"].values).size
