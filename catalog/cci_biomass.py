@@ -70,8 +70,10 @@ from tccas.catalog.gridded import (
     decode_floats,
     iso_time,
     latlon_cell_corners,
+    qc_bit_field,
     regular_spacing,
     row_blocks,
+    write_annual_latlon_frame,
 )
 from tccas.catalog.observations import FOOTPRINT_CORNERS, build_observations, open_product
 from tccas.model.errors import TccasInputError
@@ -332,19 +334,7 @@ def write_cci_biomass_netcdf(
     with netCDF4.Dataset(path, "w", format="NETCDF4") as nc:
         nc.setncatts({"title": "ESA CCI above-ground biomass (TCCAS format writer)",
                       "Conventions": "CF-1.7", "product_version": "TCCAS synthetic"})
-        nc.createDimension("time", 1)
-        nc.createDimension("lat", lat.size)
-        nc.createDimension("lon", lon.size)
-        time = nc.createVariable("time", "f8", ("time",))
-        time.setncatts({"units": "days since 1970-01-01 00:00:00", "calendar": "standard"})
-        time[:] = (np.datetime64(f"{year:04d}-01-01") - np.datetime64("1970-01-01")).astype(int)
-        for name, values, units in (("lat", lat, "degrees_north"), ("lon", lon, "degrees_east")):
-            coordinate = nc.createVariable(name, "f8", (name,))
-            coordinate.units = units
-            coordinate[:] = values
-        crs = nc.createVariable("crs", "i4")
-        crs.setncatts({"grid_mapping_name": "latitude_longitude",
-                       "semi_major_axis": 6378137.0, "inverse_flattening": 298.257223563})
+        write_annual_latlon_frame(nc, lat, lon, year, "f8")
         long_names = {"agb": "above-ground biomass",
                       sd_variable: "above-ground biomass standard deviation"}
         for name, values in zip(("agb", sd_variable), fields, strict=True):
@@ -435,10 +425,7 @@ def _qc(rules: BiomassScreening, agb: np.ndarray, sd: np.ndarray) -> np.ndarray:
         (np.zeros(agb.size, dtype=bool) if rules.max_relative_sigma is None
          else ~(relative <= rules.max_relative_sigma)),
     )
-    qc = np.zeros(agb.size, dtype=np.uint16)
-    for bit, fails in enumerate(failed):
-        qc[fails] |= np.uint16(1 << bit)
-    return qc
+    return qc_bit_field(failed, agb.size)
 
 
 def _epoch_time(year: int) -> np.datetime64:

@@ -1,5 +1,6 @@
-"""Shared pieces of the readers of gridded products (SMOS-IC, JRC-TIP, CCI Land Cover, CCI
-Biomass): raw variable decoding, latitude/longitude windows and cell corners.
+"""Shared pieces of the readers and writers of gridded products (SMOS-IC, JRC-TIP, CCI Land
+Cover, CCI Biomass): raw variable decoding, latitude/longitude windows, cell corners, the
+qc bit field of the screens, and the latitude/longitude frame the format writers lay out.
 
 The products are read raw (netCDF4 with automatic masking and scaling off, see
 :func:`tccas.catalog.observations.open_product`), so the CF decoding is done here once:
@@ -16,11 +17,17 @@ counter-clockwise from the south-west, ``(south, west), (south, east), (north, e
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
 import netCDF4
 import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
 
+from tccas.catalog.observations import build_observations
 from tccas.model.errors import TccasInputError
 
 BBox = tuple[float, float, float, float]
@@ -32,6 +39,12 @@ BLOCK_CELLS = 4_000_000
 # Relative tolerance of a regular coordinate spacing (float32 coordinates of 1/1125 degree
 # or 0.01 degree steps round to about 1e-5 of a step).
 SPACING_TOLERANCE = 1e-3
+#: CF grid mapping of WGS84 latitude/longitude, as the ESA CCI products write their
+#: ``crs`` variable.
+WGS84_GRID_MAPPING = {"grid_mapping_name": "latitude_longitude",
+                      "semi_major_axis": 6378137.0, "inverse_flattening": 298.257223563}
+#: Time units of the annual ESA CCI maps (``time`` = 1 January of the map's year).
+ANNUAL_TIME_UNITS = "days since 1970-01-01 00:00:00"
 
 
 def check_bbox(bbox: BBox | None, source: str) -> BBox | None:
@@ -158,6 +171,73 @@ def row_blocks(n_rows: int, n_cols: int, max_cells: int = BLOCK_CELLS) -> Iterat
     step = max(1, max_cells // max(1, n_cols))
     for start in range(0, n_rows, step):
         yield slice(start, min(start + step, n_rows))
+
+
+def qc_bit_field(failed: Sequence[NDArray[np.bool_]], n: int) -> NDArray[np.uint16]:
+    """The ``qc`` column of a canonical table (:mod:`tccas.catalog.observations`): bit i
+    set where ``failed[i]`` (the i-th screen, in the order of the reader's
+    ``QC_MEANINGS``) is true, over ``n`` rows; 0 = passed every screen."""
+    qc = np.zeros(n, dtype=np.uint16)
+    for bit, fails in enumerate(failed):
+        qc[fails] |= np.uint16(1 << bit)
+    return qc
+
+
+def screened_table(path: Path, *, stream: str, units: str,
+                   failed: Sequence[NDArray[np.bool_]], qc_meanings: Sequence[str],
+                   rules: Any, reader: str, **columns: Any) -> xr.Dataset:
+    """The canonical observation table of one product file after its reader's screens
+    (shared by the SMOS L2 and SMOS-IC readers).
+
+    Parameters
+    ----------
+    path : the product file; its name is every row's ``source``.
+    stream, units : the stream and the units of ``value`` and ``sigma``.
+    failed : one boolean row mask per screen, in the order of ``qc_meanings``
+        (:func:`qc_bit_field`).
+    rules : the screening thresholds (a dataclass), stored as ``qc_thresholds``.
+    reader : dotted name of the reader function.
+    columns : the other keyword arguments of
+        :func:`tccas.catalog.observations.build_observations` (``time``, ``value``,
+        ``sigma``, ``latitude``, ``longitude``, ``footprint_model``, ``footprint``,
+        ``extra``, ``attrs``).
+    """
+    return build_observations(
+        stream=stream, units=units, source=path.name,
+        qc=qc_bit_field(failed, np.size(columns["value"])), qc_meanings=qc_meanings,
+        reader=reader, qc_thresholds=asdict(rules), **columns)
+
+
+def write_latlon_coordinates(nc: netCDF4.Dataset, lat: NDArray[np.float64],
+                             lon: NDArray[np.float64],
+                             names: tuple[str, str] = ("lat", "lon")) -> None:
+    """Write the float64 coordinate variables of a lat/lon product writer: ``names[0]``
+    = ``lat`` [degrees_north] and ``names[1]`` = ``lon`` [degrees_east], on dimensions of
+    the same names that the writer has created."""
+    for name, values, units in ((names[0], lat, "degrees_north"),
+                                (names[1], lon, "degrees_east")):
+        coordinate = nc.createVariable(name, "f8", (name,))
+        coordinate.units = units
+        coordinate[:] = values
+
+
+def write_annual_latlon_frame(nc: netCDF4.Dataset, lat: NDArray[np.float64],
+                              lon: NDArray[np.float64], year: int, time_dtype: str) -> None:
+    """Lay out the frame of an annual ESA CCI lat/lon map (CCI Land Cover, CCI Biomass):
+    dimensions ``time`` (1), ``lat``, ``lon``; ``time`` = 1 January of ``year`` in
+    :data:`ANNUAL_TIME_UNITS` (standard calendar) stored as ``time_dtype`` (``"i4"`` in the
+    land-cover maps, ``"f8"`` in the biomass maps); the coordinates
+    (:func:`write_latlon_coordinates`, [degree]); the scalar ``crs`` variable with
+    :data:`WGS84_GRID_MAPPING`, which the data variables name as ``grid_mapping``."""
+    nc.createDimension("time", 1)
+    nc.createDimension("lat", lat.size)
+    nc.createDimension("lon", lon.size)
+    time = nc.createVariable("time", time_dtype, ("time",))
+    time.setncatts({"units": ANNUAL_TIME_UNITS, "calendar": "standard"})
+    time[:] = (np.datetime64(f"{year:04d}-01-01") - np.datetime64("1970-01-01")).astype(int)
+    write_latlon_coordinates(nc, lat, lon)
+    crs = nc.createVariable("crs", "i4")
+    crs.setncatts(WGS84_GRID_MAPPING)
 
 
 def iso_time(time: np.datetime64) -> str:

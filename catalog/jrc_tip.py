@@ -63,8 +63,10 @@ from tccas.catalog.gridded import (
     decode_floats,
     iso_time,
     latlon_cell_corners,
+    qc_bit_field,
     regular_spacing,
     row_blocks,
+    write_latlon_coordinates,
 )
 from tccas.catalog.observations import FOOTPRINT_CORNERS, build_observations, open_product
 from tccas.model.errors import TccasInputError
@@ -351,11 +353,7 @@ def write_jrc_tip(
             bounds = nc.createVariable(names.time_bounds, "f8", (names.time, "nv"))
             bounds.units = TIME_UNITS
             bounds[:] = np.stack([first_day, first_day + COMPOSITE_DAYS], axis=1)
-        for name, values, units in ((names.latitude, lat, "degrees_north"),
-                                    (names.longitude, lon, "degrees_east")):
-            coordinate = nc.createVariable(name, "f8", (name,))
-            coordinate.units = units
-            coordinate[:] = values
+        write_latlon_coordinates(nc, lat, lon, (names.latitude, names.longitude))
         dims = (names.time, names.latitude, names.longitude)
         attributes = {
             names.fapar: ("fraction_of_surface_downwelling_photosynthetic_radiative_flux_"
@@ -387,10 +385,7 @@ def _qc(rules: TipScreening, value: np.ndarray, sigma: np.ndarray,
         ~(sigma <= rules.max_sigma),
         np.zeros(value.size, dtype=bool) if flags is None else (flags & rules.flags_mask) != 0,
     )
-    qc = np.zeros(value.size, dtype=np.uint16)
-    for bit, fails in enumerate(failed):
-        qc[fails] |= np.uint16(1 << bit)
-    return qc
+    return qc_bit_field(failed, value.size)
 
 
 def _coordinates(

@@ -46,16 +46,16 @@ EO_FORMATS.md section 2.3 and sources [M1] (the real xcube-smos test granules), 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import netCDF4
 import numpy as np
 import xarray as xr
 
+from tccas.catalog.gridded import screened_table
 from tccas.catalog.observations import (
     FOOTPRINT_CIRCLE_AFP,
-    build_observations,
     open_product,
     passed_qc,
 )
@@ -209,18 +209,12 @@ def read_smos_l2sm(
         (science & science_mask) != 0,
         (confidence & confidence_mask) != 0,
     )
-    qc = np.zeros(rows.size, dtype=np.uint16)
-    for bit, fails in enumerate(failed):
-        qc[fails] |= np.uint16(1 << bit)
-    return build_observations(
-        stream=stream,
-        units=spec.units,
-        source=path.name,
+    return screened_table(
+        path, stream=stream, units=spec.units, failed=failed, qc_meanings=QC_MEANINGS,
+        rules=rules, reader=f"{__name__}.read_smos_l2sm",
         time=time,
         value=value,
         sigma=sigma,
-        qc=qc,
-        qc_meanings=QC_MEANINGS,
         latitude=latitude[rows],
         longitude=longitude[rows],
         footprint_model=FOOTPRINT_CIRCLE_AFP,
@@ -229,8 +223,6 @@ def read_smos_l2sm(
             "footprint_semi_minor_km": afp[rows],
             "footprint_orientation_deg": np.zeros(rows.size),
         },
-        reader=f"{__name__}.read_smos_l2sm",
-        qc_thresholds=asdict(rules),
         extra={"x_swath_km": (x_swath, "km"), "grid_point_id": (grid_point_id, None)},
         attrs={"product": PRODUCT_TYPE, "orbit_direction": direction},
     )

@@ -67,7 +67,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import netCDF4
@@ -76,13 +76,20 @@ import xarray as xr
 from pyproj import CRS
 
 from tccas.catalog.grid import WGS84_LONLAT, transformer, wrap_longitude
-from tccas.catalog.gridded import BBox, axis_window, check_bbox, decode_floats, iso_time
+from tccas.catalog.gridded import (
+    BBox,
+    axis_window,
+    check_bbox,
+    decode_floats,
+    iso_time,
+    screened_table,
+)
 from tccas.catalog.observations import (
     FOOTPRINT_CORNERS,
-    build_observations,
     open_product,
     passed_qc,
 )
+from tccas.catalog.smos import SMOS_EPOCH
 from tccas.model.errors import TccasInputError
 
 PRODUCT = "SMOS-IC"
@@ -94,7 +101,6 @@ _Y_NORTH = EASE2_SHAPE[0] * EASE2_CELL_M / 2.0
 # A file coordinate must lie this close to an EASE-2 cell centre [fraction of a cell].
 CENTRE_TOLERANCE = 1e-3
 
-SMOS_EPOCH = np.datetime64("2000-01-01T00:00:00", "ns")
 # Retrieval times may lie this far outside the file's UTC day.
 DAY_TOLERANCE = np.timedelta64(60, "s")
 FILE_NAME = re.compile(
@@ -351,27 +357,19 @@ def read_smos_ic(
         ~(fields["soil_temperature"] >= rules.min_soil_temperature_k),
         (scene & rules.scene_flags_mask) != 0,
     )
-    qc = np.zeros(selected.size, dtype=np.uint16)
-    for bit, fails in enumerate(failed):
-        qc[fails] |= np.uint16(1 << bit)
     corner_lat, corner_lon = ease2_cell_corners(row_index, col_index)
     lat_all, lon_all = ease2_centres()
     match = FILE_NAME.match(path.name)
-    return build_observations(
-        stream=stream,
-        units=spec.units,
-        source=path.name,
+    return screened_table(
+        path, stream=stream, units=spec.units, failed=failed, qc_meanings=QC_MEANINGS,
+        rules=rules, reader=f"{__name__}.read_smos_ic",
         time=time,
         value=value,
         sigma=sigma,
-        qc=qc,
-        qc_meanings=QC_MEANINGS,
         latitude=lat_all[row_index],
         longitude=lon_all[col_index],
         footprint_model=FOOTPRINT_CORNERS,
         footprint={"corner_latitude": corner_lat, "corner_longitude": corner_lon},
-        reader=f"{__name__}.read_smos_ic",
-        qc_thresholds=asdict(rules),
         extra={
             "ease2_row": (row_index.astype(np.int32), None),
             "ease2_col": (col_index.astype(np.int32), None),

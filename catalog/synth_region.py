@@ -12,8 +12,8 @@ experiment's truth runs on the tiles the assimilation will see:
   landscape); for a ``site`` region the site's PFT table in its one cell;
 * latitude and longitude of a tile are its cell's centre, its soil the site's soil class;
 * the meteorology cell of a grid cell is the 0.25 degree lattice cell holding the cell's
-  centre, whose forcing is ERA5 interpolated bilinearly to the lattice cell's centre
-  (:mod:`tccas.catalog.catalogue_meteo`'s convention).
+  centre, whose forcing is ERA5 interpolated bilinearly to the lattice cell's centre; the
+  lattice is the catalogue's own (:func:`tccas.catalog.catalogue_meteo.met_lattice`).
 
 The ground of a cell not covered by its tiles (bare, built, water, snow, and PFT cover
 below the tile cut-off) is the cell's *non-vegetated* share, which footprints mix in with
@@ -22,19 +22,17 @@ the stream's value for bare ground (:mod:`tccas.operators.observe`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from tccas.catalog.grid import Grid, latlon_grid
+from tccas.catalog.catalogue_meteo import met_lattice
+from tccas.catalog.grid import Grid
 from tccas.catalog.sites import Site
 from tccas.model.errors import TccasInputError
 from tccas.model.parameters import PFTS, pft_code
 from tccas.model.tiles import Tiles, make_tiles
-
-MET_RESOLUTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -97,17 +95,6 @@ def grid_bbox(grid: Grid) -> tuple[float, float, float, float]:
                         y_edges, y_edges])
     lon, lat = grid.xy_to_lonlat(x, y)
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
-
-
-def met_lattice(grid: Grid) -> Grid:
-    """The 0.25 degree lattice of meteorology cells whose cells hold the grid's centres."""
-    lon, lat = cell_centres(grid)
-    res = MET_RESOLUTION
-    west = math.floor(float(lon.min()) / res) * res
-    east = math.floor(float(lon.max()) / res) * res + res
-    south = math.floor(float(lat.min()) / res) * res
-    north = math.floor(float(lat.max()) / res) * res + res
-    return latlon_grid(west, south, east, north, res)
 
 
 def cell_centres(grid: Grid) -> tuple[np.ndarray, np.ndarray]:

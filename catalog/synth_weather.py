@@ -73,6 +73,7 @@ from scipy import sparse
 from scipy.signal import lfilter
 from scipy.special import ndtr, ndtri
 
+from tccas.catalog.catalogue_meteo import MET_RESOLUTION
 from tccas.catalog.co2 import co2_mole_fraction
 from tccas.catalog.era5 import (
     SECONDS_PER_HOUR,
@@ -101,8 +102,6 @@ from tccas.model.errors import TccasInputError
 from tccas.model.forcing import FORCING_VARIABLES
 from tccas.model.kernels.astronomy import earth_sun_distance_factor
 
-ERA5_RESOLUTION = 0.25
-"""[degree] spacing of the ERA5 single-level lattice."""
 INSTANT_VARIABLES = ("t2m", "d2m", "sp", "u10", "v10")
 ACCUMULATED_VARIABLES = ("ssrd", "strd", "tp")
 #: Cloud cover is also kept (uint8 in 1/250 steps) for the cloud fraction of the
@@ -174,10 +173,11 @@ class Era5Lattice:
 
 
 def era5_lattice(west: float, south: float, east: float, north: float) -> Era5Lattice:
-    """The lattice points around the box [degree]: every 0.25 degree multiple inside it
-    and one more on each side, so that bilinear interpolation at any point of the box
-    has its four neighbours."""
-    res = ERA5_RESOLUTION
+    """The lattice points around the box [degree]: every multiple of
+    :data:`~tccas.catalog.catalogue_meteo.MET_RESOLUTION` (the ERA5 grid, whose points are
+    the corners of the catalogue's meteorology cells) inside it and one more on each side,
+    so that bilinear interpolation at any point of the box has its four neighbours."""
+    res = MET_RESOLUTION
     lat = np.arange(np.floor(south / res) - 1, np.ceil(north / res) + 2) * res
     lon = np.arange(np.floor(west / res) - 1, np.ceil(east / res) + 2) * res
     if lat.min() < -90.0 or lat.max() > 90.0:
@@ -191,7 +191,7 @@ def bilinear_matrix(lattice: Era5Lattice, lon: np.ndarray, lat: np.ndarray
     """(n_points, n_lattice) bilinear interpolation weights from the lattice to points."""
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
-    res = ERA5_RESOLUTION
+    res = MET_RESOLUTION
     fx = (lon - lattice.longitude[0]) / res
     fy = (lattice.latitude[0] - lat) / res
     n_lat, n_lon = lattice.shape

@@ -267,17 +267,26 @@ def write_zarr_atomic(dataset: xr.Dataset, path: str | os.PathLike,
         for name, group in (groups or {}).items():
             group.to_zarr(staging, group=name, mode="w", zarr_format=2, consolidated=False)
         zarr.consolidate_metadata(str(staging))
-        if target.exists():
-            retired = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, target)
+        replace_folder(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
     return target
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Move the complete folder ``staging`` to ``target`` (same file system), replacing an
+    existing ``target`` only once the new one is in place: the old folder is first renamed
+    aside under a hidden temporary name, then removed, so ``target`` is never missing for
+    longer than between two renames and never half-written. Used by
+    :func:`write_zarr_atomic` and by ``tccas synth`` for its whole output folder."""
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+        os.replace(target, retired)
+        os.replace(staging, target)
+        shutil.rmtree(retired)
+    else:
+        os.replace(staging, target)
 
 
 def annual_summary(dataset: xr.Dataset, variables: tuple[str, ...] = ("gpp", "nee", "et")

@@ -132,7 +132,7 @@ from tccas.operators.observe import (
 from tccas.operators.streams import STREAMS
 from tccas.pipeline.config import ExperimentConfig, resolved_yaml
 from tccas.pipeline.control import ControlSpace, control_space
-from tccas.pipeline.simulate import write_zarr_atomic
+from tccas.pipeline.simulate import replace_folder, write_zarr_atomic
 
 TRUTH_STORE = "truth.zarr"
 #: Daily outputs of the truth kept per tile in ``truth.zarr``.
@@ -240,7 +240,7 @@ def synthesize(config: ExperimentConfig, out: str | os.PathLike, log: Log = prin
         shutil.rmtree(world.scratch)
         dataset, groups = truth_dataset(world, results)
         write_zarr_atomic(dataset, staging / TRUTH_STORE, groups)
-        _replace(staging, target)
+        replace_folder(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
@@ -259,16 +259,6 @@ def run_synth(config: ExperimentConfig, out: str | os.PathLike, quiet: bool = Fa
 
     synthesize(config, out, log)
     return 0
-
-
-def _replace(staging: Path, target: Path) -> None:
-    if target.exists():
-        retired = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
-        os.replace(target, retired)
-        os.replace(staging, target)
-        shutil.rmtree(retired)
-    else:
-        os.replace(staging, target)
 
 
 # ------------------------------------------------------------------ land and region

@@ -11,6 +11,7 @@ from tccas.pipeline.cli import main
 from tccas.pipeline.simulate import (
     annual_summary,
     forward_dataset,
+    replace_folder,
     run,
     site_simulation,
     tower_pfts,
@@ -68,6 +69,21 @@ def test_overwrite_is_atomic_and_refuses_non_zarr(tmp_path):
     not_a_store.mkdir()
     with pytest.raises(TccasInputError, match="not a Zarr store"):
         write_zarr_atomic(dataset, not_a_store)
+
+
+def test_replace_folder_swaps_in_the_new_folder_and_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "out"
+    first = tmp_path / ".out.tmp-1"
+    first.mkdir()
+    (first / "a.txt").write_text("first")
+    replace_folder(first, target)
+    assert (target / "a.txt").read_text() == "first" and not first.exists()
+    second = tmp_path / ".out.tmp-2"
+    second.mkdir()
+    (second / "b.txt").write_text("second")
+    replace_folder(second, target)
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_annual_summary_totals():
