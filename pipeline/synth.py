@@ -575,10 +575,19 @@ def _chunks(world: World) -> list[np.ndarray]:
 
 def _compact_rows(weights: sparse.csc_matrix, columns: np.ndarray
                   ) -> tuple[np.ndarray, sparse.csc_matrix]:
-    """The rows with a nonzero weight in ``columns`` and the compacted sub-matrix."""
+    """The rows with a nonzero weight in ``columns`` and the compacted sub-matrix.
+
+    The rows come from a mask over all rows and their new positions from its running
+    count (as :func:`tccas.operators.footprint.touched_cells` does): linear in the number
+    of rows instead of sorting the entries, the same result as ``np.unique`` and
+    ``np.searchsorted``.
+    """
     sub = weights[:, columns]
-    rows = np.unique(sub.indices)
-    compact = sparse.csc_matrix((sub.data, np.searchsorted(rows, sub.indices), sub.indptr),
+    used = np.zeros(weights.shape[0], dtype=bool)
+    used[sub.indices] = True
+    rows = np.flatnonzero(used)
+    position = np.cumsum(used, dtype=np.int64) - 1
+    compact = sparse.csc_matrix((sub.data, position[sub.indices], sub.indptr),
                                 shape=(rows.size, columns.size))
     return rows, compact
 
