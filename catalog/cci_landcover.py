@@ -121,6 +121,7 @@ from tccas.catalog.gridded import (
     latlon_cell_corners,
     regular_spacing,
     row_blocks,
+    write_annual_latlon_frame,
 )
 from tccas.catalog.observations import open_product
 from tccas.model.errors import TccasInputError
@@ -496,19 +497,7 @@ def write_cci_landcover(
             "time_coverage_start": f"{year:04d}0101",
             "time_coverage_end": f"{year:04d}1231",
         })
-        nc.createDimension("time", 1)
-        nc.createDimension("lat", shape[0])
-        nc.createDimension("lon", shape[1])
-        time = nc.createVariable("time", "i4", ("time",))
-        time.setncatts({"units": "days since 1970-01-01 00:00:00", "calendar": "standard"})
-        time[:] = (np.datetime64(f"{year:04d}-01-01") - np.datetime64("1970-01-01")).astype(int)
-        for name, values, units in (("lat", lat, "degrees_north"), ("lon", lon, "degrees_east")):
-            coordinate = nc.createVariable(name, "f8", (name,))
-            coordinate.units = units
-            coordinate[:] = values
-        crs = nc.createVariable("crs", "i4")
-        crs.setncatts({"grid_mapping_name": "latitude_longitude",
-                       "semi_major_axis": 6378137.0, "inverse_flattening": 298.257223563})
+        write_annual_latlon_frame(nc, lat, lon, year, "i4")
         for name, values in fields.items():
             variable = nc.createVariable(name, "u1", ("time", "lat", "lon"), zlib=True,
                                          fill_value=PERCENT_FILL)

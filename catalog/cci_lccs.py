@@ -47,6 +47,7 @@ from tccas.catalog.gridded import (
     check_bbox,
     decode_floats,
     regular_spacing,
+    write_annual_latlon_frame,
 )
 from tccas.catalog.observations import open_product
 from tccas.model.errors import TccasInputError
@@ -245,19 +246,7 @@ def write_lccs_map(path: str | Path, lccs_class: np.ndarray, lat: np.ndarray,
             "time_coverage_start": f"{year:04d}0101",
             "time_coverage_end": f"{year:04d}1231",
         })
-        nc.createDimension("time", 1)
-        nc.createDimension("lat", lat.size)
-        nc.createDimension("lon", lon.size)
-        time = nc.createVariable("time", "i4", ("time",))
-        time.setncatts({"units": "days since 1970-01-01 00:00:00", "calendar": "standard"})
-        time[:] = (np.datetime64(f"{year:04d}-01-01") - np.datetime64("1970-01-01")).astype(int)
-        for name, values, units in (("lat", lat, "degrees_north"), ("lon", lon, "degrees_east")):
-            coordinate = nc.createVariable(name, "f8", (name,))
-            coordinate.units = units
-            coordinate[:] = values
-        crs = nc.createVariable("crs", "i4")
-        crs.setncatts({"grid_mapping_name": "latitude_longitude",
-                       "semi_major_axis": 6378137.0, "inverse_flattening": 298.257223563})
+        write_annual_latlon_frame(nc, lat, lon, year, "i4")
         dims = ("time", "lat", "lon")
         classes = nc.createVariable(VARIABLE, "u1", dims, zlib=True)
         classes.setncatts({
