@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from tccas.catalog.gridded import qc_bit_field
 from tccas.catalog.observations import (
     FOOTPRINT_CORNERS,
     N_CORNERS,
@@ -184,9 +185,7 @@ def read_troposif(
         _above(ancillary["solar_zenith_angle"], rules.max_solar_zenith_deg),
         _above(ancillary["viewing_zenith_angle"], rules.max_viewing_zenith_deg),
     )
-    qc = np.zeros(rows.size, dtype=np.uint16)
-    for bit, fails in enumerate(failed):
-        qc[fails] |= np.uint16(1 << bit)
+    qc = qc_bit_field(failed, rows.size)
     extra = {
         "solar_zenith_angle": (ancillary["solar_zenith_angle"], "degree"),
         "viewing_zenith_angle": (ancillary["viewing_zenith_angle"], "degree"),
