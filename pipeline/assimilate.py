@@ -18,7 +18,9 @@ The posterior store (Zarr, written atomically at every checkpoint and at the end
 * attributes: the resolved configuration (``config_yaml``), software versions, the
   catalogue, ``status`` (running | complete), ``converged``, ``message``, and after a
   synthetic run the twin scores ``truth_within_2sigma_fraction`` (over the elements whose
-  uncertainty reduction exceeds 10 %) and ``chi2_per_obs`` = 2 J_obs / n_obs, with
+  uncertainty reduction exceeds 10 %; ``n_constrained`` of them), the same over the
+  elements whose reduction is at least 50 % (``truth_within_2sigma_fraction_halved``,
+  ``n_halved``) and ``chi2_per_obs`` = 2 J_obs / n_obs, with
   ``n_obs``, the number of assimilated observations;
 * group ``optimiser``: every evaluation (z, J, terms, gradient) and the iterates, from
   which ``--resume`` replays an interrupted minimisation exactly;
@@ -244,7 +246,8 @@ def twin_scores(space: ControlSpace, catalogue: Catalogue, x_post: np.ndarray,
                 n_obs: int) -> dict[str, float] | None:
     """Scores of a synthetic run against the catalogue's truth (None without one): the
     fraction of constrained elements whose truth lies within 2 posterior sigmas (in
-    whitened space, where the posterior is Gaussian to first order) and 2 J_obs / n_obs."""
+    whitened space, where the posterior is Gaussian to first order), the same over the
+    elements whose sigma the data at least halve, and 2 J_obs / n_obs."""
     truth = catalogue.truth()
     if truth is None or "x_true" not in truth:
         return None
@@ -258,9 +261,13 @@ def twin_scores(space: ControlSpace, catalogue: Catalogue, x_post: np.ndarray,
     sd_z = 1.0 - reduction
     constrained = reduction > CONSTRAINED_REDUCTION
     within = np.abs(z_true - z_post) <= 2.0 * sd_z
+    halved = reduction >= 0.5
     return {"truth_within_2sigma_fraction": float(within[constrained].mean())
             if constrained.any() else float("nan"),
             "n_constrained": int(constrained.sum()),
+            "truth_within_2sigma_fraction_halved": float(within[halved].mean())
+            if halved.any() else float("nan"),
+            "n_halved": int(halved.sum()),
             "chi2_per_obs": 2.0 * obs_cost / n_obs}
 
 

@@ -11,8 +11,11 @@ observation variances,
 (Rayner et al. 2005, doi:10.1029/2004GB002254; Kaminski et al. 2012,
 doi:10.1029/2011JG001906). The uncertainty reduction of an element is
 1 - sqrt((A_z)_ii): 1 - sigma_post/sigma_prior measured in whitened space, i.e. in
-relative terms for the log-normal elements. A target quantity t gets
-sigma_t^2 = g' A_z g with g = dt/dz from the same tangent runs (prior: g'g).
+relative terms for the log-normal elements; it is never negative. In physical units a
+log-normal element's sigma_post = s x_post sqrt((A_z)_ii) is linearised at the posterior
+value and sigma_prior = s x0 at the prior value, so sigma_post can exceed sigma_prior where
+the data move the element up (x_post > x0) while its relative uncertainty falls. A target
+quantity t gets sigma_t^2 = g' A_z g with g = dt/dz from the same tangent runs (prior: g'g).
 
 Targets (area-weighted over the tiles of each PFT and of the whole region, tile area =
 cover fraction x cell area): mean GPP, NEE and ET over the assimilation window

@@ -49,6 +49,8 @@ def test_twin_assimilation_end_to_end(catalogue, capsys):
     assert scores["twin_chi2_per_obs"] == ds.attrs["chi2_per_obs"]
     assert scores["twin_cost_reduction"] > 0.5
     assert scores["twin_max_sigma_ratio"] <= 1.0 + 1e-12
+    assert scores["twin_n_reduced_half"] == ds.attrs["n_halved"] >= 1
+    assert 0.0 <= scores["twin_truth_within_2sigma_fraction_halved"] <= 1.0
     # 2 J_min at the optimum ~ chi-square(n_obs): the standardised statistic is modest
     assert abs(scores["twin_chi2_z"]) < 10.0
     assert main(["uncertainty", str(out), "--out", str(catalogue / "report"),
