@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from tccas.pipeline.bench_twin import NO_MODEL_ERROR
 from tccas.pipeline.cli import main
 
 REDUCED = ["--set", "region.size_km=60", "--set", "region.block_cells=3",
@@ -24,9 +25,8 @@ REDUCED = ["--set", "region.size_km=60", "--set", "region.block_cells=3",
            "--set", "control.initial_pools=[c_foliage_init]",
            "--set", "control.operator_parameters=[]",
            "--set", "optimiser.max_iterations=15",
-           # the synthetic products carry product noise only (tests/pipeline/test_assimilate.py)
-           *[arg for stream in ("sif743", "vod", "sm_surface")
-             for arg in ("--set", f"streams.{stream}.sigma_model=0")]]
+           # the synthetic products carry product noise only (tccas.pipeline.bench_twin)
+           *NO_MODEL_ERROR]
 
 
 @pytest.fixture(scope="module")
