@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import LocalCluster, get_task_stream
 
 from tccas.catalog.sites import get_site
 from tccas.catalog.weather import site_forcing
@@ -43,7 +43,7 @@ from tccas.model.parameters import pft_code
 from tccas.model.tiles import make_tiles
 from tccas.operators.observe import FootprintObservations
 from tccas.operators.streams import overpass_hours
-from tccas.pipeline.cluster import warm_kernels
+from tccas.pipeline.cluster import cluster_client, warm_kernels
 from tccas.pipeline.config import load_config
 from tccas.pipeline.control import control_space
 from tccas.pipeline.cost import BlockProblem, CostFunction, StreamData
@@ -149,7 +149,7 @@ def assimilation_benchmark(n_block: int = 4, years: int = 1, repeats: int = 2
                "tccas_reference_us_per_tile_hour": TCCAS_SECONDS / TCCAS_TILE_HOURS * 1e6}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=None) as cluster, cluster_client(cluster) as client:
             wall, compute = _timed(CostFunction(space, streams, loaders, client=client), z,
                                    repeats)
         figures[f"gradient_s_dask_{workers}worker{'s' if workers > 1 else ''}"] = wall
@@ -183,7 +183,7 @@ def lapland_gradient_benchmark(workers: int = 2) -> dict[str, float]:
     space, streams, loaders, tile_hours = _problem(n_block, years, shared_weather=True)
     z = np.random.default_rng(0).standard_normal(space.n) * 0.3
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None) as cluster, cluster_client(cluster) as client:
         client.run(warm_kernels)
         start = time.perf_counter()
         cost = CostFunction(space, streams, loaders, client=client)

@@ -412,9 +412,23 @@ CLUSTER_BACKENDS: dict[str, Callable[[ClusterConfig], Cluster]] = {
 }
 
 
+def cluster_client(target: Cluster | str, **options: Any) -> Client:
+    """A ``distributed.Client`` of ``target`` (a cluster or a scheduler address) that
+    leaves this process's Dask configuration alone.
+
+    tccas hands its client to every call that computes, so the client is not made the
+    process default (``set_as_default=False``). A default client writes
+    ``scheduler: dask.distributed`` into the global Dask config and restores it only when
+    no other default client is alive; a client whose connection failed stays alive until
+    garbage collection, and meanwhile every later ``xarray.to_netcdf`` in the process
+    asked for a distributed scheduler that no longer existed.
+    """
+    return Client(target, set_as_default=False, **options)
+
+
 def _connect(config: ClusterConfig) -> Client:
     try:
-        return Client(config.address, timeout=config.connect_timeout)
+        return cluster_client(config.address, timeout=config.connect_timeout)
     except (OSError, ValueError) as error:
         raise TccasInputError(f"cluster.address '{config.address}': no Dask scheduler "
                               f"answered within cluster.connect_timeout "
@@ -446,6 +460,6 @@ def open_cluster(config: ClusterConfig) -> Iterator[Client]:
             if config.kind in ("slurm", "pbs"):
                 jobs = math.ceil(config.workers / config.processes_per_job)
                 cluster.adapt(minimum_jobs=jobs, maximum_jobs=jobs)
-            client = stack.enter_context(Client(cluster))
+            client = stack.enter_context(cluster_client(cluster))
         client.register_plugin(KernelWarmup(config.local_directory, seed), name=PLUGIN_NAME)
         yield client

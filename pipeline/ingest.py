@@ -219,12 +219,12 @@ def ingest_client(config: ExperimentConfig) -> Iterator[Any]:
     :func:`~tccas.pipeline.cluster.open_cluster`; the work folder beside the catalogue must
     then be on a file system the workers share.
     """
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import LocalCluster
+
+    from tccas.pipeline.cluster import cluster_client, open_cluster
 
     cluster = config.cluster
     if cluster.kind != "local":
-        from tccas.pipeline.cluster import open_cluster
-
         with open_cluster(cluster) as client:
             yield client
         return
@@ -232,7 +232,7 @@ def ingest_client(config: ExperimentConfig) -> Iterator[Any]:
     with LocalCluster(n_workers=workers, threads_per_worker=1,
                       processes=config.ingest.processes, dashboard_address=":0",
                       memory_limit=None if cluster.memory_per_worker == "auto"
-                      else cluster.memory_per_worker) as local, Client(local) as client:
+                      else cluster.memory_per_worker) as local, cluster_client(local) as client:
         yield client
 
 
@@ -248,7 +248,7 @@ def _map(client: Any, function: Callable[..., Any], items: Sequence[Any], label:
     position = {future.key: i for i, future in enumerate(futures)}
     results: list[Any] = [None] * len(items)
     bar = Progress(label, len(items), show)
-    for future, result in as_completed(futures, with_results=True):
+    for future, result in as_completed(futures, loop=client.loop, with_results=True):
         results[position[future.key]] = result
         bar.advance()
     return results

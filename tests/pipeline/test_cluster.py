@@ -108,6 +108,7 @@ def test_address_kind_registers_the_warmup_on_present_and_later_workers(warm_cac
                                connect_timeout=10)
         with open_cluster(config) as client:
             assert client.scheduler.address == cluster.scheduler_address
+            assert dask.config.get("scheduler", None) is None   # not the process default
             records = warmup_records(client)
             assert len(records) == 2
             assert all(r.seconds > 0.0 and r.cache_directory == warm_cache
@@ -146,6 +147,9 @@ def test_address_kind_fails_clearly_without_a_scheduler():
     message = "cluster.address 'nonsense://scheduler:8786'"
     with pytest.raises(TccasInputError, match=re.escape(message)), open_cluster(bad):
         pass
+    # the failed clients leave no distributed scheduler behind in this process's config
+    # (xarray.to_netcdf would ask for it and fail)
+    assert dask.config.get("scheduler", None) is None
 
 
 @pytest.mark.parametrize(("kind", "module", "extra"), [

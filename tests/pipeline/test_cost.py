@@ -10,10 +10,11 @@ import time
 
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
+from distributed import LocalCluster
 
 from tccas.model.errors import NonFiniteModelError
 from tccas.model.verification import taylor_test
+from tccas.pipeline.cluster import cluster_client
 from tccas.pipeline.cost import CostFunction
 
 
@@ -52,7 +53,7 @@ def test_adjoint_gradient_of_the_full_cost_passes_the_taylor_test(twin):
 @pytest.fixture(scope="module")
 def cluster():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as local, Client(local) as client:
+                      dashboard_address=None) as local, cluster_client(local) as client:
         yield local, client
 
 

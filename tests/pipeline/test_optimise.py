@@ -81,12 +81,14 @@ def test_resume_after_interruption_reaches_the_identical_optimum(reference, twin
 
 
 def test_the_optimum_on_a_two_worker_cluster_is_the_single_process_one(reference, twin):
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
+
+    from tccas.pipeline.cluster import cluster_client
 
     control, streams, loaders, _ = twin
     result, _, _ = reference
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None) as cluster, cluster_client(cluster) as client:
         distributed = minimise(CostFunction(control, streams, loaders, client=client),
                                OPTIONS, log=lambda _line: None)
     # Gradients agree to rounding (test_cost), but in the flat valley of this cost rounding
