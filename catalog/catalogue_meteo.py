@@ -27,6 +27,11 @@ mean of the instantaneous values at ``t`` and ``t + 1h``). Accumulations are lin
 interpolating before dividing by 3600 s changes nothing; VPD and wind speed are derived
 from interpolated dew point and wind components.
 
+Static ERA5 fields (the surface elevation from the invariant geopotential) are
+interpolated with the same weights to the centre of every *model* cell
+(:func:`era5_field_on_grid`); on a 0.25 degree model grid that is the centre of the
+cell's meteorology cell, so a cell's elevation is the reference height of its pressure.
+
 References
 ----------
 Hersbach, H. et al. (2020): The ERA5 global reanalysis. Q. J. R. Meteorol. Soc. 146,
@@ -48,6 +53,7 @@ from numpy.typing import NDArray
 
 from tccas.catalog.era5 import (
     ERA5_VARIABLES,
+    GEOPOTENTIAL,
     LONGWAVE_CANDIDATES,
     PRECIPITATION_CANDIDATES,
     SHORTWAVE_CANDIDATES,
@@ -218,9 +224,12 @@ def index_era5_file(path: str | Path, product: str) -> Era5File:
     with NETCDF_LOCK:
         ds = open_era5([path], product)
     if not any(name in ds.data_vars for name in ERA5_VARIABLES):
+        hint = (f"; a file of the invariant geopotential '{GEOPOTENTIAL}' is read when its "
+                "name holds 'era5' and 'geopotential' (e.g. ERA5_geopotential.nc)"
+                if GEOPOTENTIAL in ds.data_vars else "")
         raise TccasInputError(f"{path}: no ERA5 forcing variable; expected some of "
                               f"{', '.join(ERA5_VARIABLES)}, found "
-                              f"{', '.join(map(str, ds.data_vars)) or 'none'}")
+                              f"{', '.join(map(str, ds.data_vars)) or 'none'}{hint}")
     times = ds["valid_time"].values.astype("datetime64[h]")
     return Era5File(path, times.min(), times.max())
 
@@ -312,6 +321,59 @@ def _interpolate(ds: xr.Dataset, lattice: Grid, method: Interpolation, source: s
                 "longitude": longitudes},
         attrs=dict(ds.attrs),
     )
+
+
+def era5_field_on_grid(field: xr.DataArray, grid: Grid, block_cells: int,
+                       method: Interpolation, source: str) -> NDArray[np.float64]:
+    """A static ERA5 field interpolated to the centre of every model cell.
+
+    The weights are those of the meteorology (:func:`interpolation_matrix` along latitude
+    and along longitude: bilinear or nearest), applied at each cell centre; the grid is
+    done a block at a time and the field cut to the points around the grid first, so
+    memory stays small for a global field.
+
+    Parameters
+    ----------
+    field : (latitude, longitude) values, latitude ascending, longitude in [-180, 180)
+        (a canonical ERA5 field, e.g. :func:`tccas.catalog.era5.open_era5_geopotential`).
+    grid : the model grid (lat/lon or projected).
+    block_cells : side of the square blocks the grid is done in.
+    method : ``"bilinear"`` or ``"nearest"`` (``ingest.meteo_interpolation``).
+    source : the file, for error messages.
+
+    Returns
+    -------
+    (ny, nx) values at the cell centres, north row first, in the field's units.
+
+    Raises
+    ------
+    TccasInputError
+        The field does not cover the cell centres (naming the file, axis and position).
+    """
+    lat_src = np.atleast_1d(field["latitude"].values.astype(np.float64))
+    lon_src = np.atleast_1d(field["longitude"].values.astype(np.float64))
+    values = field.transpose("latitude", "longitude").values.astype(np.float64)
+    west, south, east, north = met_lattice(grid).bounds
+    rows = _bracket(lat_src, south, north)
+    cols = _bracket(lon_src, wrap_longitude(west), wrap_longitude(east))
+    lat_src, lon_src, values = lat_src[rows], lon_src[cols], values[rows, cols]
+    out = np.empty(grid.shape)
+    for block in grid.blocks((block_cells, block_cells)):
+        y, x = np.meshgrid(grid.y[block.rows], grid.x[block.cols], indexing="ij")
+        lon, lat = grid.xy_to_lonlat(x.ravel(), y.ravel())
+        w_lat = interpolation_matrix(lat_src, lat, method, f"{source}: latitude")
+        w_lon = interpolation_matrix(lon_src, lon, method, f"{source}: longitude")
+        out[block.rows, block.cols] = np.einsum(
+            "pj,jk,pk->p", w_lat, values, w_lon, optimize=True).reshape(block.shape)
+    return out
+
+
+def _bracket(source: NDArray[np.float64], low: float, high: float) -> slice:
+    """The points of increasing ``source`` from the last at or below ``low`` to the first
+    at or above ``high`` (all that interpolation inside [low, high] can touch)."""
+    first = max(int(np.searchsorted(source, low, side="right")) - 1, 0)
+    stop = min(int(np.searchsorted(source, high, side="left")) + 1, source.size)
+    return slice(first, max(stop, first + 1))
 
 
 def forcing_on_lattice_rows(forcing: Forcing, lattice: Grid) -> dict[str, NDArray[np.float64]]:

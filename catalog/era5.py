@@ -21,6 +21,12 @@ Time convention: model hour ``[t, t + 1h)`` takes the accumulations and mean rat
 two ends ``t`` and ``t + 1h`` (the trapezoidal hour mean). ``n`` valid times therefore give
 ``n - 1`` model hours starting at the first valid time.
 
+The invariant surface geopotential ``z`` [m2 s-2] of an ERA5 single-levels request (the
+orography of the model that made the fields) is read by :func:`open_era5_geopotential`
+and turned into elevation [m above the geoid] by dividing by g0 = 9.80665 m s-2
+(:data:`STANDARD_GRAVITY`, the value ECMWF divides by: ERA5 documentation, parameter
+"Geopotential", https://codes.ecmwf.int/grib/param-db/129).
+
 References
 ----------
 Hersbach, H. et al. (2020): The ERA5 global reanalysis. Q. J. R. Meteorol. Soc. 146,
@@ -50,6 +56,15 @@ DateLike = str | datetime.date | np.datetime64 | pd.Timestamp
 """A calendar day: ISO text, ``datetime.date``/``datetime``, ``numpy.datetime64`` or Timestamp."""
 
 SECONDS_PER_HOUR = 3600.0
+STANDARD_GRAVITY = 9.80665
+"""[m s-2] g0: ECMWF's geopotential [m2 s-2] / g0 = geopotential height [m]."""
+GEOPOTENTIAL = "z"
+"""ERA5 short name of the (surface) geopotential [m2 s-2]."""
+#: [m] surface elevations accepted from a geopotential file (Dead Sea shore to above
+#: Everest); anything outside is a wrong or corrupt field.
+ELEVATION_RANGE = (-500.0, 9000.0)
+#: [m2 s-2] largest change in time of an invariant geopotential (about 1 cm).
+INVARIANT_TOLERANCE = 0.1
 WATER_DENSITY = 1000.0
 """[kg m-3] converts ERA5 precipitation depth [m] into mass per area [kg m-2]."""
 
@@ -378,6 +393,87 @@ def open_era5(paths: str | Path | Sequence[str | Path], product: str = "era5") -
         raise TccasInputError(f"{source}: files cannot be merged ({exc})") from exc
     merged.attrs["source_files"] = source
     return _deaccumulate_product(merged, product, source)
+
+
+def era5_geopotential_to_elevation(geopotential: np.ndarray | float) -> np.ndarray:
+    """Elevation [m above the geoid] from the ERA5 surface geopotential [m2 s-2].
+
+    ``h = z / g0`` with g0 = :data:`STANDARD_GRAVITY` = 9.80665 m s-2, ECMWF's convention
+    for geopotential height (https://codes.ecmwf.int/grib/param-db/129); the geopotential
+    is relative to mean sea level, so ``h`` is the height above the geoid.
+    """
+    return np.asarray(geopotential, dtype=np.float64) / STANDARD_GRAVITY
+
+
+def open_era5_geopotential(path: str | Path) -> xr.DataArray:
+    """Read the invariant surface geopotential of an ERA5 or ERA5-Land file as elevation.
+
+    Parameters
+    ----------
+    path : a NetCDF file (or new-CDS zip) of the single-levels parameter ``z``
+        [m2 s-2] in either CDS layout: ``valid_time`` (new, with ``number``/``expver``) or
+        ``time`` (legacy, int16 packed), one or more time steps (the field is invariant),
+        the ERA5 0.25 degree or the ERA5-Land 0.1 degree grid (longitudes 0..360 or
+        -180..180).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``elevation`` (latitude, longitude) [m] = ``z`` / g0
+        (:func:`era5_geopotential_to_elevation`), float64, latitude ascending, longitude
+        in [-180, 180); attributes ``units``, ``long_name`` and ``source`` (the file name).
+
+    Raises
+    ------
+    TccasInputError
+        The file is missing or unreadable, has no time coordinate or no ``z`` on
+        latitude/longitude, ``z`` has other units, a value is not finite or gives an
+        elevation outside :data:`ELEVATION_RANGE`, or ``z`` changes in time; the message
+        names the file, the variable and the value.
+    """
+    path = Path(path)
+    datasets = [_normalise_layout(ds, str(path)) for ds in _open_one(path)]
+    found = [ds for ds in datasets if GEOPOTENTIAL in ds.data_vars]
+    if not found:
+        names = sorted(str(n) for ds in datasets for n in ds.data_vars)
+        raise TccasInputError(f"{path}: no variable '{GEOPOTENTIAL}' (surface geopotential); "
+                              f"variables are {', '.join(names) or 'none'}")
+    variable = found[0][GEOPOTENTIAL]
+    units = variable.attrs.get("units")
+    if units is None or _normalise_units(str(units)) != "m2 s-2":
+        raise TccasInputError(f"{path}: variable '{GEOPOTENTIAL}' has units {units!r}; "
+                              "expected 'm**2 s**-2' (geopotential)")
+    dims = ("valid_time", "latitude", "longitude")
+    if set(variable.dims) != set(dims):
+        raise TccasInputError(f"{path}: variable '{GEOPOTENTIAL}' has dimensions "
+                              f"{variable.dims}; expected {dims}")
+    values = variable.transpose(*dims).values.astype(np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        _, row, col = (int(i[0]) for i in np.nonzero(bad))
+        raise TccasInputError(
+            f"{path}: variable '{GEOPOTENTIAL}' value {float(values[bad][0])!r} at latitude "
+            f"{float(variable['latitude'][row])}, longitude "
+            f"{float(variable['longitude'][col])} is not finite")
+    change = np.abs(values - values[:1]).max()
+    if change > INVARIANT_TOLERANCE:
+        raise TccasInputError(f"{path}: variable '{GEOPOTENTIAL}' changes by {change:.6g} "
+                              "m2 s-2 between its valid times; the surface geopotential is "
+                              "invariant")
+    elevation = era5_geopotential_to_elevation(values[0])
+    low, high = ELEVATION_RANGE
+    outside = (elevation < low) | (elevation > high)
+    if outside.any():
+        raise TccasInputError(
+            f"{path}: variable '{GEOPOTENTIAL}' value {float(values[0][outside][0])!r} m2 s-2 "
+            f"is an elevation of {float(elevation[outside][0]):.6g} m, outside {low:g} .. "
+            f"{high:g} m")
+    return xr.DataArray(
+        elevation, dims=dims[1:], name="elevation",
+        coords={"latitude": variable["latitude"].values,
+                "longitude": variable["longitude"].values},
+        attrs={"units": "m", "long_name": "surface elevation above the geoid (ERA5 "
+               "geopotential / 9.80665 m s-2)", "source": path.name})
 
 
 def _cell_table(ds: xr.Dataset, points: Sequence[tuple[float, float]] | None) -> xr.Dataset:

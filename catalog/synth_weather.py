@@ -29,8 +29,15 @@ point departs from it in physically plausible, spatially structured ways (parame
   clear_sky_shortwave`, :func:`~tccas.catalog.weather.cloudy_shortwave`,
   :func:`~tccas.catalog.weather.longwave_down`), so polar night and day length vary
   across the region.
-* **Pressure** is the site's, reduced hypsometrically to the point's elevation; **wind**
-  grows by 30 % per km of elevation above the site.
+* **Pressure** is the site's, reduced hypsometrically to the point's elevation
+  (``sp = sp_site exp(-g0 dz / (R_d T_mean))``, ``T_mean`` the mean of the point's and the
+  site's temperature); **wind** grows by 30 % per km of elevation above the site.
+* **Orography:** the invariant surface geopotential ``z`` is g0 times the same relief
+  (:func:`era5_geopotential_dataset`), so pressure and terrain agree as in ERA5: BETHY's
+  barometric form ``p = p0 (1 + G dz / T)^(-g0 / (R_d G))`` (MODEL_SPEC 3.1, lapse rate
+  ``G`` = 6.5 K km-1, ``T`` the point's temperature) recovers ``dz`` from ``sp / sp_site``
+  to within the share of the temperature off the lapse-rate profile (the latitude
+  gradient and the anomaly, a few K of about 280 K: about 1 % of ``dz``).
 
 Files (EO_FORMATS.md 4.1, the new-CDS layout that :func:`tccas.catalog.era5.open_era5`
 reads): per calendar month two NetCDF-4 files, ``ERA5_<YYYY><MM>_stepType-instant.nc``
@@ -42,7 +49,10 @@ holds the valid times 00 UTC of its first day to 23 UTC of its last; the last fi
 holds the valid time at 00 UTC after the period, which the last model hour needs (as one
 downloads one extra time step from the CDS). Splitting by month and step type is what a
 CDS request of one month returns unzipped (PROPOSED choice: per month keeps each file
-small and lets a reader take one year).
+small and lets a reader take one year). One more file, ``ERA5_geopotential.nc``
+(:func:`era5_geopotential_file_name`), holds the invariant ``z`` [m2 s-2] at the first
+valid time of the period, float32 on ``(valid_time, latitude, longitude)`` in the same
+layout (what a CDS request of ``geopotential`` for one time step returns).
 
 Forcing: the model forcing of a meteorology point is the ERA5 fields *as written*
 (float32) interpolated bilinearly from the four surrounding lattice points to the point,
@@ -76,7 +86,9 @@ from scipy.special import ndtr, ndtri
 from tccas.catalog.catalogue_meteo import MET_RESOLUTION
 from tccas.catalog.co2 import co2_mole_fraction
 from tccas.catalog.era5 import (
+    GEOPOTENTIAL,
     SECONDS_PER_HOUR,
+    STANDARD_GRAVITY,
     ZERO_CELSIUS,
     dewpoint_to_vpd,
     era5_precipitation_to_rate,
@@ -88,7 +100,6 @@ from tccas.catalog.sites import Site
 from tccas.catalog.synth_fields import SmoothField, elevation, named_rng, plane_km
 from tccas.catalog.weather import (
     DRY_AIR_GAS_CONSTANT,
-    GRAVITY,
     KASTEN_CZEPLAK,
     RAINY_HOUR_MIN_CLOUD,
     VARIABLE_ATTRS,
@@ -107,6 +118,9 @@ ACCUMULATED_VARIABLES = ("ssrd", "strd", "tp")
 #: Cloud cover is also kept (uint8 in 1/250 steps) for the cloud fraction of the
 #: TROPOSIF soundings.
 CLOUD_STEPS = 250.0
+#: Attributes of the geopotential as the CDS writes them (ECMWF parameter 129).
+GEOPOTENTIAL_ATTRS = {GEOPOTENTIAL: {"units": "m**2 s**-2", "long_name": "Geopotential",
+                                     "standard_name": "geopotential", "GRIB_paramId": 129}}
 _PAD_DAYS = 1
 
 
@@ -357,7 +371,7 @@ class WeatherGenerator:
         cloud = np.where(tp > 0.0, np.maximum(cloud, RAINY_HOUR_MIN_CLOUD), cloud)
         now = slice(1, None)
         sp = self.site_fields["sp"][index][None, :] * np.exp(
-            -GRAVITY * (self.elevation - self.site.elevation)[:, None]
+            -STANDARD_GRAVITY * (self.elevation - self.site.elevation)[:, None]
             / (DRY_AIR_GAS_CONSTANT * 0.5 * (t2m[:, now] + t_site[:, now])))
         gain = np.clip(1.0 + s.wind_elevation_gain * (self.elevation - self.site.elevation)
                        / 1000.0, 0.5, 2.0)[:, None]
@@ -395,12 +409,13 @@ class WeatherGenerator:
             month = month + np.timedelta64(1, "M")
 
 
-def era5_month_datasets(generator: WeatherGenerator, index: np.ndarray,
-                        fields: dict[str, np.ndarray], seed: int
-                        ) -> dict[str, xr.Dataset]:
-    """The instant and accum datasets (new CDS layout) of one chunk of valid times."""
+def _cds_dataset(generator: WeatherGenerator, valid_time: np.ndarray,
+                 fields: dict[str, np.ndarray], attrs: dict[str, dict[str, object]],
+                 step: str, seed: int) -> xr.Dataset:
+    """A dataset of the new CDS layout: ``fields`` (n_lattice, n_t) on (valid_time,
+    latitude, longitude), float32, compressed."""
     lattice = generator.lattice
-    valid_time = generator.valid_time[index].astype("datetime64[ns]")
+    valid_time = np.asarray(valid_time).astype("datetime64[ns]")
     n_lat, n_lon = lattice.shape
     coords = {
         "valid_time": ("valid_time", valid_time, {"standard_name": "time",
@@ -413,28 +428,50 @@ def era5_month_datasets(generator: WeatherGenerator, index: np.ndarray,
         "number": ((), 0, {"long_name": "ensemble member numerical id"}),
         "expver": ("valid_time", np.full(valid_time.size, "0001")),
     }
-    attrs = {"Conventions": "CF-1.7", "GRIB_centre": "ecmf",
-             "institution": "tccas synthetic regional weather (tccas.catalog.synth_weather)",
-             "site": generator.site.name, "seed": int(seed)}
-    out = {}
-    for step, names in (("instant", INSTANT_VARIABLES), ("accum", ACCUMULATED_VARIABLES)):
-        ds = xr.Dataset(
-            {name: (("valid_time", "latitude", "longitude"),
-                    fields[name].T.reshape(valid_time.size, n_lat, n_lon),
-                    VARIABLE_ATTRS[name]) for name in names},
-            coords=coords, attrs={**attrs, "GRIB_stepType": step})
-        ds["valid_time"].encoding.update({"units": "seconds since 1970-01-01",
-                                          "calendar": "proleptic_gregorian",
-                                          "dtype": "int64"})
-        for name in names:
-            ds[name].encoding.update({"zlib": True, "complevel": 1, "shuffle": True})
-        out[step] = ds
-    return out
+    ds = xr.Dataset(
+        {name: (("valid_time", "latitude", "longitude"),
+                np.asarray(values, dtype=np.float32).T.reshape(valid_time.size, n_lat, n_lon),
+                attrs[name]) for name, values in fields.items()},
+        coords=coords,
+        attrs={"Conventions": "CF-1.7", "GRIB_centre": "ecmf",
+               "institution": "tccas synthetic regional weather (tccas.catalog.synth_weather)",
+               "site": generator.site.name, "seed": int(seed), "GRIB_stepType": step})
+    ds["valid_time"].encoding.update({"units": "seconds since 1970-01-01",
+                                      "calendar": "proleptic_gregorian", "dtype": "int64"})
+    for name in fields:
+        ds[name].encoding.update({"zlib": True, "complevel": 1, "shuffle": True})
+    return ds
+
+
+def era5_month_datasets(generator: WeatherGenerator, index: np.ndarray,
+                        fields: dict[str, np.ndarray], seed: int
+                        ) -> dict[str, xr.Dataset]:
+    """The instant and accum datasets (new CDS layout) of one chunk of valid times."""
+    valid_time = generator.valid_time[index]
+    return {step: _cds_dataset(generator, valid_time, {name: fields[name] for name in names},
+                               VARIABLE_ATTRS, step, seed)
+            for step, names in (("instant", INSTANT_VARIABLES),
+                                ("accum", ACCUMULATED_VARIABLES))}
+
+
+def era5_geopotential_dataset(generator: WeatherGenerator, seed: int) -> xr.Dataset:
+    """The invariant surface geopotential ``z`` [m2 s-2] of the lattice (new CDS layout,
+    the first valid time of the period): g0 (:data:`tccas.catalog.era5.STANDARD_GRAVITY`)
+    times the relief the pressure was reduced to (module docstring)."""
+    geopotential = STANDARD_GRAVITY * generator.elevation[:, None]
+    return _cds_dataset(generator, generator.valid_time[generator.first:generator.first + 1],
+                        {GEOPOTENTIAL: geopotential}, GEOPOTENTIAL_ATTRS, "instant", seed)
 
 
 def era5_file_name(month: np.datetime64, step: str) -> str:
     """``ERA5_<YYYY><MM>_stepType-<step>.nc``."""
     return f"ERA5_{str(np.datetime64(month, 'M')).replace('-', '')}_stepType-{step}.nc"
+
+
+def era5_geopotential_file_name() -> str:
+    """``ERA5_geopotential.nc``: the name the ingest recognises as the invariant
+    geopotential (:data:`tccas.catalog.catalogue_sources.PRODUCTS`)."""
+    return "ERA5_geopotential.nc"
 
 
 def write_netcdf_atomic(ds: xr.Dataset, path: Path) -> Path:

@@ -76,6 +76,7 @@ from scipy.special import ndtr, ndtri
 
 from tccas.catalog.era5 import (
     SECONDS_PER_HOUR,
+    STANDARD_GRAVITY,
     ZERO_CELSIUS,
     DateLike,
     era5_to_forcing,
@@ -181,8 +182,6 @@ SOLAR_CONSTANT = 1361.0
 """[W m-2] total solar irradiance at 1 au (Kopp and Lean 2011, doi:10.1029/2010GL045777)."""
 STEFAN_BOLTZMANN = 5.670374419e-8
 """[W m-2 K-4] Stefan-Boltzmann constant (CODATA 2018)."""
-GRAVITY = 9.80665
-"""[m s-2] standard gravity."""
 DRY_AIR_GAS_CONSTANT = 287.05
 """[J kg-1 K-1] specific gas constant of dry air."""
 SEA_LEVEL_PRESSURE = 101325.0
@@ -539,7 +538,8 @@ def generate_era5_weather(
         1.0 - PRESSURE_CLOUD_LOADING**2
     ) * _ar1(rng, n, SYNOPTIC_TIMESCALE)
     mean_pressure = SEA_LEVEL_PRESSURE * np.exp(
-        -GRAVITY * site.elevation / (DRY_AIR_GAS_CONSTANT * (climate_temperature + ZERO_CELSIUS))
+        -STANDARD_GRAVITY * site.elevation
+        / (DRY_AIR_GAS_CONSTANT * (climate_temperature + ZERO_CELSIUS))
     )
     pressure = mean_pressure + climate.pressure_sd * pressure_anomaly
 

@@ -10,13 +10,16 @@ import xarray as xr
 
 from tccas.catalog.co2 import NOAA_GLOBAL_ANNUAL_MEAN_PPM, co2_mole_fraction, co2_ppm
 from tccas.catalog.era5 import (
+    STANDARD_GRAVITY,
     dewpoint_to_vpd,
+    era5_geopotential_to_elevation,
     era5_precipitation_to_rate,
     era5_radiation_to_flux,
     era5_to_forcing,
     era5land_deaccumulate,
     normalise_era5,
     open_era5,
+    open_era5_geopotential,
     saturation_vapour_pressure,
     utc_day_hours,
     wind_speed,
@@ -284,6 +287,85 @@ def test_open_era5_bad_files(tmp_path):
     text.write_text("not a netcdf file")
     with pytest.raises(TccasInputError, match=r"notes\.nc: cannot be read as NetCDF"):
         open_era5(text)
+
+
+# --------------------------------------------------------------- surface geopotential
+#: Geopotential [m2 s-2] on 3 latitudes (north first, as ERA5 writes them) x 4 longitudes
+#: east of 354 E (0..360 as the legacy files): multiples of 0.5, exact in binary.
+GEOPOTENTIAL = 1000.0 + 0.5 * np.arange(12.0).reshape(3, 4) * 997.0
+LATITUDES = np.array([40.25, 40.0, 39.75])
+LONGITUDES = np.array([353.75, 354.0, 354.25, 354.5])
+
+
+def _geopotential_file(path, layout: str, values: np.ndarray = GEOPOTENTIAL,
+                       units: str = "m**2 s**-2", n_time: int = 1):
+    """A surface geopotential file in the new CDS layout (valid_time, number, expver,
+    float32 values would round: float64 here) or the legacy one (time, int16 packed)."""
+    time = "valid_time" if layout == "new" else "time"
+    times = np.datetime64("2015-01-01T00", "ns") + np.arange(n_time).astype("timedelta64[h]")
+    field = np.broadcast_to(values, (n_time, *values.shape))
+    ds = xr.Dataset({"z": ((time, "latitude", "longitude"), field,
+                           {"units": units, "long_name": "Geopotential"})},
+                    coords={time: times, "latitude": LATITUDES, "longitude": LONGITUDES})
+    encoding = {}
+    if layout == "new":
+        ds = ds.assign_coords(number=0, expver=(time, np.full(n_time, "0001")))
+    else:
+        encoding = {"z": {"dtype": "int16", "scale_factor": 0.5, "add_offset": 1000.0,
+                          "_FillValue": np.int16(-32767)}}
+    ds.to_netcdf(path, format="NETCDF4" if layout == "new" else "NETCDF3_64BIT",
+                 encoding=encoding)
+    return path
+
+
+@pytest.mark.parametrize("layout", ["new", "legacy"])
+def test_geopotential_is_read_as_elevation_exactly(layout, tmp_path):
+    path = _geopotential_file(tmp_path / f"era5_geopotential_{layout}.nc", layout,
+                              n_time=1 if layout == "new" else 2)
+    elevation = open_era5_geopotential(path)
+    assert elevation.dims == ("latitude", "longitude")
+    np.testing.assert_array_equal(elevation["latitude"].values, LATITUDES[::-1])
+    np.testing.assert_array_equal(elevation["longitude"].values, LONGITUDES - 360.0)
+    # z / 9.80665 exactly, latitude now ascending.
+    np.testing.assert_array_equal(elevation.values, GEOPOTENTIAL[::-1] / 9.80665)
+    assert elevation.values[-1, 0] == pytest.approx(101.97 * 1.0, abs=0.01)  # 1000 / g0
+    assert elevation.attrs["units"] == "m" and elevation.attrs["source"] == path.name
+    assert STANDARD_GRAVITY == 9.80665
+    np.testing.assert_array_equal(era5_geopotential_to_elevation(np.array([9.80665, 0.0])),
+                                  [1.0, 0.0])
+
+
+def test_bad_geopotential_files_name_file_variable_and_value(tmp_path):
+    with pytest.raises(TccasInputError, match=r"units\.nc: variable 'z' has units 'm'; "
+                                              r"expected 'm\*\*2 s\*\*-2'"):
+        open_era5_geopotential(_geopotential_file(tmp_path / "units.nc", "new", units="m"))
+    holes = GEOPOTENTIAL.copy()
+    holes[1, 2] = np.nan
+    with pytest.raises(TccasInputError, match=r"holes\.nc: variable 'z' value nan at "
+                                              r"latitude 40\.0, longitude -5\.75 is not finite"):
+        open_era5_geopotential(_geopotential_file(tmp_path / "holes.nc", "new", holes))
+    deep = GEOPOTENTIAL.copy()
+    deep[0, 0] = -9806.65  # 1000 m below the geoid
+    with pytest.raises(TccasInputError, match=r"deep\.nc: variable 'z' value -9806\.65 m2 "
+                                              r"s-2 is an elevation of -1000 m, outside"):
+        open_era5_geopotential(_geopotential_file(tmp_path / "deep.nc", "new", deep))
+    generate_era5_weather("majadas", "2019-06-29", "2019-06-29")[["t2m"]].to_netcdf(
+        tmp_path / "t2m.nc")
+    with pytest.raises(TccasInputError, match=r"t2m\.nc: no variable 'z' \(surface "
+                                              r"geopotential\); variables are t2m"):
+        open_era5_geopotential(tmp_path / "t2m.nc")
+    moving = tmp_path / "moving.nc"
+    _geopotential_file(moving, "new", n_time=2)
+    with xr.open_dataset(moving) as opened:
+        ds = opened.load()
+    ds["z"].values[1] += 10.0
+    ds.to_netcdf(tmp_path / "moving2.nc")
+    with pytest.raises(TccasInputError, match=r"moving2\.nc: variable 'z' changes by 10 "
+                                              r"m2 s-2 between its valid times"):
+        open_era5_geopotential(tmp_path / "moving2.nc")
+    (tmp_path / "broken.nc").write_bytes(b"CDF\x01 truncated")
+    with pytest.raises(TccasInputError, match=r"broken\.nc: cannot be read as NetCDF"):
+        open_era5_geopotential(tmp_path / "broken.nc")
 
 
 def test_utc_day_hours():
