@@ -193,8 +193,11 @@ def block_gradient(problem: BlockProblem, space: ControlSpace, x: np.ndarray,
                               operator_b)
     if not np.all(np.isfinite(gradient)):
         bad = int(np.flatnonzero(~np.isfinite(gradient))[0])
-        raise NonFiniteModelError(f"block {problem.index}: non-finite gradient with respect "
-                                  f"to {space.names[bad]}")
+        tile = int(np.flatnonzero(~np.isfinite(adjoint.parameters_b).all(axis=1))[0])
+        raise NonFiniteModelError(
+            f"block {problem.index}: non-finite gradient with respect to "
+            f"{space.names[bad]} from tile {int(problem.tile_ids[tile])} (PFT "
+            f"{problem.tiles.pft_names[tile]}, cell {int(problem.tiles.cell[tile])})")
     return gradient
 
 

@@ -35,6 +35,12 @@ G_SOIL_FRACTION = constant("G_SOIL_FRACTION")
 # largest canopy-air temperature difference [K]; PROPOSED guard for nearly closed
 # stomata under strong sun with a small aerodynamic conductance
 DT_CANOPY_MAX = 20.0
+# smallest transpiration [kg m-2 s-1] the Penman-Monteith inversion of water_limitation
+# divides by; PROPOSED guard. After a long drought the root-zone water, and with it the
+# soil supply, can underflow to exactly 0, and 1 / E_tr became infinite: the factor was
+# still 0, but its derivatives were inf * 0 = NaN (a non-finite gradient). Below the floor
+# the factor is about 1e-19 (effectively closed stomata) on either side.
+E_TR_FLOOR = 1e-20
 
 
 @kernel
@@ -130,7 +136,7 @@ def water_limitation(demand: float, supply: float, available_energy: float, slop
     if demand <= 0.0 or available_energy <= 0.0:
         return 0.0, 1.0
     e_tr = mins(demand, supply, eta)
-    x = available_energy / (lam * e_tr) - slope
+    x = available_energy / (lam * max(e_tr, E_TR_FLOOR)) - slope
     ratio = (x / gamma - 1.0) * g_c0 / g_a
     return e_tr, 1.0 / maxx(ratio, 1.0, 1e-6)
 
@@ -288,15 +294,16 @@ def _water_limitation_jacobian(demand: float, supply: float, available_energy: f
     if demand <= 0.0 or available_energy <= 0.0:
         return 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     e_tr, e_demand, e_supply = mins_partials(demand, supply, eta)
-    x = available_energy / (lam * e_tr) - slope
+    floored = max(e_tr, E_TR_FLOOR)
+    x = available_energy / (lam * floored) - slope
     ratio = (x / gamma - 1.0) * g_c0 / g_a
     bounded, d_bounded, _, _ = maxx_partials(ratio, 1.0, 1e-6)
     # d factor / d ratio, with factor = 1 / bounded
     f_ratio = -d_bounded / (bounded * bounded)
     f_x = f_ratio * g_c0 / (gamma * g_a)
-    f_e = -f_x * available_energy / (lam * e_tr * e_tr)
+    f_e = -f_x * available_energy / (lam * floored * floored) if e_tr > E_TR_FLOOR else 0.0
     return (e_tr, 1.0 / bounded, e_demand, e_supply, f_e * e_demand, f_e * e_supply,
-            f_x / (lam * e_tr), f_ratio * (x / gamma - 1.0) / g_a)
+            f_x / (lam * floored), f_ratio * (x / gamma - 1.0) / g_a)
 
 
 @kernel

@@ -7,6 +7,7 @@ and dry canopies, drought and leaf-off. The helpers are those of test_derivative
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,6 +107,23 @@ def test_water_limitation_derivatives_vanish_at_night():
     assert not transpiration_d.any() and not factor_d.any()
     assert water_limitation_ad(-1e-6, 1e-4, -50.0, 100.0, 66.0, 0.1, 0.01, 2.5e6, ETA,
                                1.0, 1.0) == (0.0, 0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("supply", [0.0, 5e-324, 1e-25])
+def test_water_limitation_derivatives_stay_finite_when_the_root_zone_runs_dry(supply):
+    # after a long drought the root water (and the supply) underflows to 0: the factor is
+    # 0 and its derivatives must stay finite (they were inf * 0 = NaN in the adjoint)
+    transpiration_d, factor_d = np.empty(2), np.empty(2)
+    ones = np.ones(2)
+    transpiration, factor = water_limitation_tl(2e-5, supply, 4e4, 100.0, 66.0, 0.02, 0.01,
+                                                2.5e6, ETA, ones, ones, ones, ones,
+                                                transpiration_d, factor_d)
+    assert 0.0 <= transpiration <= max(supply, 1e-30)
+    assert 0.0 <= factor < 1e-15
+    assert np.all(np.isfinite(transpiration_d)) and np.all(np.isfinite(factor_d))
+    adjoint = water_limitation_ad(2e-5, supply, 4e4, 100.0, 66.0, 0.02, 0.01, 2.5e6, ETA,
+                                  1.0, 1.0)
+    assert np.all(np.isfinite(adjoint))
 
 
 # --- canopy temperature: closed canopies and leaf-off (1 - tl under its floor of 1e-3),

@@ -4,6 +4,7 @@ footprints, mixing), distributed = single-process, and fault reports."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -15,7 +16,7 @@ from distributed import LocalCluster
 from tccas.model.errors import NonFiniteModelError
 from tccas.model.verification import taylor_test
 from tccas.pipeline.cluster import cluster_client
-from tccas.pipeline.cost import CostFunction
+from tccas.pipeline.cost import CostFunction, block_forward, block_gradient
 
 
 def test_cost_terms_and_observation_count(twin):
@@ -110,3 +111,19 @@ def test_nan_in_the_model_names_block_tile_pft_and_time(twin):
     assert message.startswith("block 0:")
     assert "PFT C3Gr" in message
     assert "2015-03-01" in message
+
+
+def test_a_non_finite_gradient_names_the_control_element_tile_and_pft(twin):
+    control, streams, loaders, _ = twin
+    cost = CostFunction(control, streams, loaders)
+    problem = cost.problems[0]
+    x = control.x0
+    forward = block_forward(problem, control, x)
+    seeds = [np.zeros(s.n_obs) for s in streams]
+    seeds[0][0] = np.nan          # a NaN reaching the adjoint through one SIF observation
+    with pytest.raises(NonFiniteModelError) as error:
+        block_gradient(problem, control, x, forward, seeds)
+    message = str(error.value)
+    assert message.startswith("block 0: non-finite gradient with respect to ")
+    assert any(f"with respect to {name} " in message for name in control.names)
+    assert re.search(r"from tile \d+ \(PFT (TmEv|C3Gr), cell \d+\)", message)
