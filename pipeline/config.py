@@ -250,8 +250,9 @@ class IngestConfig(_Strict):
         the covered part. PROPOSED 0.5: the footprint centre is about inside the region.
     keep_failed_qc : store rows that failed the quality screening too (with their ``qc``
         bits) instead of only those that passed.
-    soil : soil class of every cell (no soil map is read yet); empty = the site's class,
-        else ``loam``.
+    soil : soil class of the cells a soil texture map gives none (no soil texture file
+        ingested, or no product data in the cell; :mod:`tccas.catalog.soil_texture`);
+        empty = the site's class, else ``loam``.
     workers : files processed in parallel on a local cluster; 0 = ``cluster.workers``,
         or 2 when that is 0 too (the ingest is I/O bound).
     processes : local workers as processes (True) or threads of this process (False,
@@ -325,7 +326,9 @@ class ControlConfig(_Strict):
 class OptimiserConfig(_Strict):
     """scipy L-BFGS-B settings (in whitened control space)."""
 
-    max_iterations: int = Field(default=60, ge=1)
+    max_iterations: int = Field(default=200, ge=1, description=(
+        "L-BFGS-B iterations at most; the Majadas 2015-2021 twin (40 control elements) "
+        "converges in about 140, and a run that converges earlier stops there"))
     gradient_tolerance: float = Field(default=1e-5, gt=0.0)
     cost_tolerance: float = Field(default=1e-7, gt=0.0, description=(
         "stop when J falls by less than this fraction of J in an iteration (1e-7 of a "

@@ -7,16 +7,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from pyproj import Geod
 
 from tccas.catalog.cci_biomass import read_cci_biomass
 from tccas.catalog.cci_landcover import read_cci_landcover, write_cci_landcover
 from tccas.catalog.cci_lccs import write_lccs_map
-from tccas.catalog.era5 import era5_to_forcing, open_era5
+from tccas.catalog.era5 import (
+    STANDARD_GRAVITY,
+    era5_to_forcing,
+    open_era5,
+    open_era5_geopotential,
+)
 from tccas.catalog.fluxnet import read_fullset
 from tccas.catalog.jrc_tip import composite_starts, read_jrc_tip
 from tccas.catalog.sites import get_site
 from tccas.catalog.smos import read_smos_l2sm
+from tccas.catalog.soil_texture import (
+    USDA_TO_SOIL,
+    read_soil_texture,
+    soil_texture_file_name,
+    write_soil_texture,
+)
 from tccas.catalog.synth import (
     BiomassErrorModel,
     FluxErrorModel,
@@ -24,6 +36,7 @@ from tccas.catalog.synth import (
     SifErrorModel,
     SmosErrorModel,
     TipErrorModel,
+    bounded_noise,
     pixel_raster,
     troposif_soundings,
     write_biomass_year,
@@ -38,6 +51,7 @@ from tccas.catalog.synth_landscape import (
     TREE_LINE_DESCENT_M_PER_DEGREE,
     TREE_LINE_LATITUDE,
     TREE_LINE_M,
+    landscape_step,
     lccs_classes,
     synthetic_landscape,
 )
@@ -50,16 +64,20 @@ from tccas.catalog.synth_orbits import (
     tropomi_passes,
     unit_vector,
 )
+from tccas.catalog.synth_soil import SOIL_SEQUENCES, synthetic_soil_texture
 from tccas.catalog.synth_weather import (
     WeatherGenerator,
     bilinear_matrix,
     era5_file_name,
+    era5_geopotential_dataset,
+    era5_geopotential_file_name,
     era5_lattice,
     era5_month_datasets,
     forcing_hours,
     write_netcdf_atomic,
 )
 from tccas.catalog.troposif import read_troposif
+from tccas.catalog.weather import DRY_AIR_GAS_CONSTANT
 
 MAJADAS = get_site("majadas")
 SODANKYLA = get_site("sodankyla")
@@ -169,6 +187,34 @@ def test_forcing_equals_the_reader_on_the_written_files(weather) -> None:
         forcing = era5_to_forcing(point, "test")
         for key, array in forcing.arrays().items():
             np.testing.assert_allclose(ours[key][i], array[0], rtol=1e-12, atol=1e-12)
+
+
+def test_geopotential_file_is_the_relief_of_the_pressure(weather, tmp_path: Path) -> None:
+    _, generator, fields = weather
+    path = write_netcdf_atomic(era5_geopotential_dataset(generator, 11),
+                               tmp_path / era5_geopotential_file_name())
+    with xr.open_dataset(path) as ds:  # the new CDS layout
+        assert ds["z"].dims == ("valid_time", "latitude", "longitude")
+        assert ds.sizes["valid_time"] == 1 and "number" in ds.coords and "expver" in ds.coords
+        assert ds["z"].attrs["units"] == "m**2 s**-2" and ds["latitude"].values[0] > 40.0
+        assert ds["valid_time"].values[0] == np.datetime64("2015-06-29T00", "ns")
+    elevation = open_era5_geopotential(path)
+    # g0 z in float32, divided by g0 again: the relief within a millimetre
+    np.testing.assert_allclose(elevation.values[::-1].ravel(), generator.elevation, rtol=0,
+                               atol=1e-3)
+    # BETHY's barometric form p = p0 (1 + G dz / T)^(-g0 / (R G)) (MODEL_SPEC 3.1) gives
+    # back the height above the site from the pressure ratio and the point's temperature,
+    # to within the temperature's departure from the 6.5 K km-1 profile (1 % of dz).
+    n_valid = fields["sp"].shape[1]
+    sp_site = generator.site_fields["sp"][generator.first:generator.first + n_valid]
+    lapse = 6.5e-3
+    t2m, sp = fields["t2m"].astype(np.float64), fields["sp"].astype(np.float64)
+    dz = t2m / lapse * ((sp / sp_site) ** (-DRY_AIR_GAS_CONSTANT * lapse / STANDARD_GRAVITY)
+                        - 1.0)
+    above_site = elevation.values[::-1].ravel() - MAJADAS.elevation
+    assert np.ptp(above_site) > 500.0
+    np.testing.assert_allclose(dz, np.broadcast_to(above_site[:, None], dz.shape), rtol=0.01,
+                               atol=0.5)
 
 
 # ---------------------------------------------------------------------------- orbits
@@ -285,6 +331,37 @@ def test_landscape_is_structured_and_reads_as_the_site_pfts(tmp_path: Path) -> N
     assert landscape.lccs_class[row, col] == 70
 
 
+def test_soil_texture_map_is_structured_and_round_trips(tmp_path: Path) -> None:
+    box = (24.0, 66.5, 29.0, 68.2)
+    texture = synthetic_soil_texture(SODANKYLA, 20150104, *box)
+    assert texture.lat[0] > texture.lat[-1]
+    assert landscape_step(*box, finest=1.0 / 480.0) == pytest.approx(
+        texture.lon[1] - texture.lon[0])
+    codes = texture.classes
+    assert set(np.unique(codes).tolist()) == set(SOIL_SEQUENCES["sodankyla"][0])
+    white = np.random.default_rng(0).permutation(codes.ravel()).reshape(codes.shape)
+    # neighbours share their class far more often than in a shuffled map (0.65)
+    same = (codes[:, :-1] == codes[:, 1:]).mean()
+    assert same > 0.95 and same - (white[:, :-1] == white[:, 1:]).mean() > 0.25
+    row = np.argmin(np.abs(texture.lat - SODANKYLA.latitude))
+    col = np.argmin(np.abs(texture.lon - SODANKYLA.longitude))
+    assert USDA_TO_SOIL[int(codes[row, col])] == SODANKYLA.soil == "sand"
+    np.testing.assert_array_equal(
+        synthetic_soil_texture(SODANKYLA, 20150104, *box).classes, codes)
+    assert not np.array_equal(synthetic_soil_texture(SODANKYLA, 7, *box).classes, codes)
+    path = write_soil_texture(tmp_path / soil_texture_file_name(), codes, texture.lat,
+                              texture.lon)
+    read = read_soil_texture(path)
+    np.testing.assert_array_equal(read.values, codes)
+    np.testing.assert_allclose(read["y"].values, texture.lat, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(read["x"].values, texture.lon, rtol=0, atol=1e-9)
+    majadas = synthetic_soil_texture(MAJADAS, 3, -7.0, 39.0, -4.5, 41.0)
+    row = np.argmin(np.abs(majadas.lat - MAJADAS.latitude))
+    col = np.argmin(np.abs(majadas.lon - MAJADAS.longitude))
+    assert USDA_TO_SOIL[int(majadas.classes[row, col])] == MAJADAS.soil == "sandy_loam"
+    assert len(np.unique(majadas.classes)) >= 4
+
+
 @pytest.mark.parametrize(("cover", "wetland", "tundra", "code"), [
     ({"WATER_INLAND": 60, "TREES-NE": 40}, False, False, 210),
     ({"SNOWICE": 70, "BARE": 30}, False, False, 220),
@@ -399,6 +476,25 @@ def test_tip_and_biomass_noise(tmp_path: Path) -> None:
     assert np.all(table["sigma"].values == np.round(sd))
     z = (table["value"].values - 150.0) / sd
     assert abs(z.mean()) < 0.03 and abs(z.std() - 1.0) < 0.03
+
+
+def test_bounded_noise_keeps_the_range_and_zero_mean() -> None:
+    rng = np.random.default_rng(5)
+    n = 100_000
+    for truth, sigma in ((0.97, 0.027), (0.01, 0.06), (0.5, 0.03)):
+        values = bounded_noise(np.full(n, truth), np.full(n, sigma), 0.0, 1.0, rng)
+        noise = values - truth
+        assert 0.0 <= values.min() and values.max() <= 1.0
+        distance = min(truth, 1.0 - truth)
+        assert np.abs(noise).max() <= distance + 1e-12
+        # zero mean to within 4 standard errors of the mean of n deviates
+        assert abs(noise.mean()) < 4.0 * noise.std() / np.sqrt(n)
+        if distance / sigma > 6.0:      # far from the bounds: the plain Gaussian
+            assert abs(noise.std() / sigma - 1.0) < 0.01
+        else:                           # truncated: smaller than the stated sigma
+            assert noise.std() < sigma
+    edge = bounded_noise(np.array([np.nan, 0.0, 1.0]), np.full(3, 0.05), 0.0, 1.0, rng)
+    assert np.isnan(edge[0]) and edge[1] == 0.0 and edge[2] == 1.0
 
 
 def test_fluxnet_noise_is_laplace_with_the_stated_sigma(tmp_path: Path) -> None:

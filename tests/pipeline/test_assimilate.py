@@ -10,7 +10,8 @@ import xarray as xr
 from tccas.pipeline.bench_twin import NO_MODEL_ERROR, posterior_scores
 from tccas.pipeline.cli import main
 
-PERIOD = ["--set", "period.end=2015-05-31", "--set", "period.spinup_years=0"]
+PERIOD = ["--set", "period.end=2015-05-31", "--set", "period.spinup_years=0",
+          "--set", "optimiser.max_iterations=60"]
 # The synthetic observations carry the products' noise only, no model error: the twin's
 # total sigma is the observation sigma, and chi-square per observation should be near 1.
 
