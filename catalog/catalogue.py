@@ -15,9 +15,17 @@ Layout::
                  {name, sha256, product, reader, streams, status ingested|rejected, reason,
                  rows})
       static/    pft_fraction(pft, y, x) [1], non_vegetated(y, x) [1], soil_class(y, x)
-                 (index into attribute flag_meanings), coordinates x, y, pft (BETHY code),
-                 pft_name, and the CF grid mapping spatial_ref (crs_wkt, GeoTransform);
-                 chunks = one block; GDAL's Zarr driver reads the georeferencing
+                 (index into attribute flag_meanings: the majority class of a soil
+                 texture map, tccas.catalog.soil_texture, else ingest.soil everywhere),
+                 soil_albedo_dry(y, x), soil_albedo_wet(y, x) [1] (the albedos of the
+                 cell's class in tccas.model.parameters.SOIL_CLASSES), elevation(y, x)
+                 [m above the geoid] (ERA5 geopotential / 9.80665 m s-2 at the cell
+                 centre, NaN without a geopotential file), coordinates x, y, pft (BETHY
+                 code), pft_name, and the CF grid mapping spatial_ref (crs_wkt,
+                 GeoTransform); attributes source (land cover), soil and elevation (where
+                 each map comes from); chunks = one block; GDAL's Zarr driver reads the
+                 georeferencing. Without land cover only the soil, albedo and elevation
+                 maps (and no tiles)
       tiles/     cell(tile) grid cell id, pft(tile) PFT code, fraction(tile) [1],
                  met_cell(tile) lattice id, block(tile), soil(tile) index; the (cell, PFT)
                  pairs with cover >= region.min_tile_fraction, sorted by block, cell, PFT;
@@ -276,7 +284,8 @@ class Catalogue:
 
     # ---------------------------------------------------------------- static, tiles
     def static(self) -> xr.Dataset:
-        """The static maps (lazy, Dask-backed): pft_fraction, non_vegetated, soil_class."""
+        """The static maps (lazy, Dask-backed): pft_fraction, non_vegetated, soil_class,
+        soil_albedo_dry, soil_albedo_wet, elevation."""
         if not self.has_tiles:
             raise TccasInputError(f"{self.path}: catalogue has no static maps; ingest a "
                                   "land-cover file")

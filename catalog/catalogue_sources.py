@@ -31,11 +31,12 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from tccas.catalog.catalogue import TIME_UNITS, block_of_cells
-from tccas.catalog.catalogue_meteo import NETCDF_LOCK
+from tccas.catalog.catalogue_meteo import NETCDF_LOCK, Interpolation, era5_field_on_grid
 from tccas.catalog.cci_biomass import STREAM as BIOMASS_STREAM
 from tccas.catalog.cci_biomass import BiomassScreening, read_cci_biomass
 from tccas.catalog.cci_landcover import aggregate_pft_fractions, read_cci_landcover
 from tccas.catalog.cci_lccs import find_lccs_companion
+from tccas.catalog.era5 import STANDARD_GRAVITY, open_era5_geopotential
 from tccas.catalog.fluxnet import TOWER_STREAMS, TowerFluxScreening, read_tower_fluxes
 from tccas.catalog.grid import Grid, wrap_longitude
 from tccas.catalog.gridded import BBox
@@ -51,6 +52,7 @@ from tccas.catalog.smos import DEFAULT_SCREENING as SMOS_DEFAULT_SCREENING
 from tccas.catalog.smos import read_smos_l2sm
 from tccas.catalog.smos_ic import DEFAULT_SCREENING as SMOS_IC_DEFAULT_SCREENING
 from tccas.catalog.smos_ic import read_smos_ic
+from tccas.catalog.soil_texture import soil_class_on_grid
 from tccas.catalog.troposif import TroposifScreening, read_troposif
 from tccas.model.errors import TccasInputError
 from tccas.model.parameters import pft_code
@@ -69,7 +71,8 @@ KM_PER_DEGREE = 111.7
 #: (more than half the largest pixel read: an EASE-2 25 km cell at high latitude).
 BBOX_MARGIN_DEG = 0.5
 
-ProductKind = Literal["observations", "meteorology", "landcover", "companion"]
+ProductKind = Literal["observations", "meteorology", "landcover", "elevation", "soil",
+                      "companion"]
 Reader = Callable[[Path, str, Any, BBox], xr.Dataset]
 
 
@@ -80,8 +83,10 @@ class Product:
     Attributes
     ----------
     name : product name, as in a stream's ``product`` in the configuration.
-    kind : what it feeds: observation tables, meteorology, static maps, or nothing by
-        itself (``companion``: read together with another file, e.g. a biomass SD tile).
+    kind : what it feeds: observation tables, meteorology, static maps (``landcover``:
+        PFT fractions and tiles; ``elevation``; ``soil``: the soil class map), or nothing
+        by itself (``companion``: read together with another file, e.g. a biomass SD
+        tile).
     patterns : case-insensitive shell patterns of its file names.
     streams : observation streams it can feed.
     read : ``read(path, stream, screening, bbox) -> canonical table`` (observation
@@ -133,6 +138,12 @@ PRODUCTS: dict[str, Product] = {
                 default_screening=lambda stream: BiomassScreening()),
         Product("cci_biomass_sd", "companion", ("*esacci-biomass-l4-agb_sd-merged-*",)),
         Product("cci_landcover", "landcover", ("esacci-lc-l4-pft-map-*.nc",)),
+        # before "era5", whose patterns match these names too
+        Product("era5_geopotential", "elevation",
+                ("*era5*geopotential*.nc", "*era5*geopotential*.zip", "*era5*orography*.nc",
+                 "geo_1279l4_0.1x0.1*.nc")),
+        Product("soil_texture", "soil", ("*texture.class_usda*.tif",
+                                         "*texture.class_usda*.tiff")),
         Product("era5", "meteorology",
                 ("*era5*.nc", "*era5*.zip", "data_stream-*.nc", "reanalysis-era5*")),
         Product("cci_lccs", "companion",
@@ -375,6 +386,34 @@ def landcover_on_grid(path: Path, region: Region) -> xr.Dataset:
     on_grid.attrs["year"] = fractions.attrs.get("year")
     on_grid.attrs["lccs_source"] = fractions.attrs["lccs_source"]
     return on_grid[["pft_fraction", "non_vegetated"]]
+
+
+def elevation_on_grid(path: Path, region: Region, method: Interpolation) -> xr.DataArray:
+    """Surface elevation of every model cell from an ERA5 geopotential file.
+
+    The invariant geopotential divided by g0 (:func:`tccas.catalog.era5.
+    open_era5_geopotential`), interpolated to the cell centres as the meteorology is
+    (:func:`tccas.catalog.catalogue_meteo.era5_field_on_grid`, ``method`` =
+    ``ingest.meteo_interpolation``).
+
+    Returns
+    -------
+    xarray.DataArray
+        (y, x) [m] above the geoid, north row first; attributes ``source`` (what and how).
+    """
+    with NETCDF_LOCK:
+        field = open_era5_geopotential(path)
+    values = era5_field_on_grid(field, region.grid, region.block_cells, method, str(path))
+    return xr.DataArray(values, dims=("y", "x"), attrs={
+        "source": f"{path.name}: ERA5 surface geopotential z / {STANDARD_GRAVITY} m s-2, "
+                  f"{method} interpolation to the cell centres"})
+
+
+def soil_on_grid(path: Path, region: Region, fallback: str) -> xr.DataArray:
+    """Soil class of every model cell from a soil texture GeoTIFF: the majority class
+    (:func:`tccas.catalog.soil_texture.soil_class_on_grid`), ``fallback`` where the
+    product has no data."""
+    return soil_class_on_grid(path, region.grid, fallback, region.bbox())
 
 
 def load_part(path: Path) -> tuple[dict[str, NDArray[Any]], sparse.csr_matrix,

@@ -62,7 +62,7 @@ from tccas.catalog.catalogue_sources import PartSummary, Region, load_part, part
 from tccas.catalog.grid import Grid
 from tccas.model.errors import TccasInputError
 from tccas.model.forcing import FORCING_VARIABLES
-from tccas.model.parameters import PFTS
+from tccas.model.parameters import PFTS, SOIL_CLASSES
 
 STAGING_MARK = ".ingest-"
 #: Rows per chunk of an observation table.
@@ -256,10 +256,30 @@ def _xy_coords(grid: Grid) -> dict[str, xr.DataArray]:
             "y": xr.DataArray(grid.y, dims="y", attrs=y_attrs)}
 
 
-def write_static(root: Path, grid: Grid, block_cells: int, pft_fraction: xr.DataArray,
-                 non_vegetated: xr.DataArray | None, soil: str, min_tile_fraction: float,
-                 lattice: Grid) -> int:
-    """Write ``static/`` and ``tiles/`` from PFT cover fractions on the model grid.
+def uniform_soil_class(grid: Grid, soil: str) -> xr.DataArray:
+    """One soil class in every cell, as :func:`write_static` takes the soil map (the
+    fallback when no soil map is ingested)."""
+    if soil not in SOIL_NAMES:
+        raise TccasInputError(f"unknown soil class '{soil}'; known: {', '.join(SOIL_NAMES)}")
+    return xr.DataArray(np.full(grid.shape, SOIL_NAMES.index(soil), np.int8), dims=("y", "x"),
+                        attrs={"source": f"{soil} everywhere (no soil map ingested)"})
+
+
+def unknown_elevation(grid: Grid) -> xr.DataArray:
+    """NaN elevation in every cell, as :func:`write_static` takes it when no geopotential
+    file is ingested."""
+    return xr.DataArray(np.full(grid.shape, np.nan, np.float32), dims=("y", "x"),
+                        attrs={"source": "unknown: no ERA5 geopotential file ingested"})
+
+
+def write_static(root: Path, grid: Grid, block_cells: int, pft_fraction: xr.DataArray | None,
+                 non_vegetated: xr.DataArray | None, soil_class: xr.DataArray,
+                 elevation: xr.DataArray, min_tile_fraction: float, lattice: Grid
+                 ) -> int | None:
+    """Write ``static/`` and, from PFT cover fractions on the model grid, ``tiles/``.
+
+    The soil albedo maps are the dry and wet albedo of each cell's soil class in
+    :data:`tccas.model.parameters.SOIL_CLASSES` (the model's own values).
 
     Parameters
     ----------
@@ -268,56 +288,81 @@ def write_static(root: Path, grid: Grid, block_cells: int, pft_fraction: xr.Data
     block_cells : side of a square block (the chunks of the maps).
     pft_fraction : (pft, y, x) [1] cover fraction of each PFT (coordinate ``pft``: BETHY
         codes, ascending) on ``grid``'s cells, north row first, NaN where unknown (no
-        tile); may be Dask-backed (it is read one block at a time).
+        tile); may be Dask-backed (it is read one block at a time). None: no land cover
+        yet, so only the soil and elevation maps are written and no tiles.
     non_vegetated : (y, x) [1] cover without vegetation; None = 1 - sum of the PFTs.
-    soil : soil class of every cell (no soil map is ingested yet).
+    soil_class : (y, x) int index into ``SOIL_CLASSES`` of every cell (a soil map, or
+        :func:`uniform_soil_class`); its attributes (``source``, ...) are kept.
+    elevation : (y, x) [m] above the geoid, NaN where unknown
+        (:func:`unknown_elevation`); its attributes are kept.
     min_tile_fraction : [1] covers below this make no tile.
     lattice : the meteorology lattice (tiles record their lattice cell).
 
     Returns
     -------
-    int
-        The number of tiles.
+    int or None
+        The number of tiles (None without land cover).
     """
-    codes = np.asarray(pft_fraction["pft"].values, dtype=np.int64)
-    if pft_fraction.shape != (codes.size, grid.ny, grid.nx) or np.any(np.diff(codes) <= 0):
-        raise TccasInputError(f"PFT fractions have shape {pft_fraction.shape} and PFT codes "
-                              f"{codes.tolist()}; expected ({codes.size}, {grid.ny}, "
-                              f"{grid.nx}) and ascending codes")
-    if soil not in SOIL_NAMES:
-        raise TccasInputError(f"unknown soil class '{soil}'; known: {', '.join(SOIL_NAMES)}")
+    for name, field in (("soil_class", soil_class), ("elevation", elevation)):
+        if field.shape != grid.shape:
+            raise TccasInputError(f"{name} map has shape {field.shape}, expected "
+                                  f"{grid.shape} (the grid)")
+    classes = np.asarray(soil_class.values, dtype=np.int8)
+    if classes.min() < 0 or classes.max() >= len(SOIL_NAMES):
+        raise TccasInputError(f"soil_class map holds the index {int(classes.min())} .. "
+                              f"{int(classes.max())}; soil classes are 0 .. "
+                              f"{len(SOIL_NAMES) - 1} ({', '.join(SOIL_NAMES)})")
+    codes = np.zeros(0, np.int64)
+    if pft_fraction is not None:
+        codes = np.asarray(pft_fraction["pft"].values, dtype=np.int64)
+        if pft_fraction.shape != (codes.size, grid.ny, grid.nx) or np.any(np.diff(codes) <= 0):
+            raise TccasInputError(f"PFT fractions have shape {pft_fraction.shape} and PFT "
+                                  f"codes {codes.tolist()}; expected ({codes.size}, "
+                                  f"{grid.ny}, {grid.nx}) and ascending codes")
     remove_group(root, STATIC)
     remove_group(root, TILES)
-    crs_attr = {"wkt": grid.crs.to_wkt()}
-    map_attrs = {"grid_mapping": "spatial_ref", "_CRS": crs_attr}
-    fraction = pft_fraction.astype(np.float32).transpose("pft", "y", "x")
-    fraction = fraction.assign_coords(pft=codes, y=grid.y, x=grid.x)
-    if non_vegetated is None:
-        non_vegetated = (1.0 - fraction.sum("pft", skipna=False)).clip(0.0, 1.0)
-    non_vegetated = non_vegetated.astype(np.float32).assign_coords(y=grid.y, x=grid.x)
-    soil_index = np.int8(SOIL_NAMES.index(soil))
-    dataset = xr.Dataset(
-        {
-            "pft_fraction": fraction.assign_attrs(
-                units="1", long_name="cover fraction of the plant functional type",
-                **map_attrs),
-            "non_vegetated": non_vegetated.assign_attrs(
-                units="1", long_name="cover fraction of bare soil, water, snow and built-up "
-                "land (1 - sum of PFT fractions)", **map_attrs),
-            "soil_class": (("y", "x"), np.full(grid.shape, soil_index), {
-                "long_name": "soil class", "flag_values": list(range(len(SOIL_NAMES))),
-                "flag_meanings": " ".join(SOIL_NAMES), **map_attrs}),
-            "spatial_ref": _spatial_ref(grid),
-        },
-        coords={**_xy_coords(grid),
-                "pft": ("pft", codes, {"long_name": "BETHY plant functional type code"}),
-                "pft_name": ("pft", np.array([PFTS[c - 1].short for c in codes]))},
-    )
+    map_attrs = {"grid_mapping": "spatial_ref", "_CRS": {"wkt": grid.crs.to_wkt()}}
+    albedo = {kind: np.array([getattr(SOIL_CLASSES[name], f"albedo_{kind}")
+                              for name in SOIL_NAMES], np.float32)[classes]
+              for kind in ("dry", "wet")}
+    maps = {
+        "soil_class": (("y", "x"), classes, {
+            **soil_class.attrs, "long_name": "soil class",
+            "flag_values": list(range(len(SOIL_NAMES))), "flag_meanings": " ".join(SOIL_NAMES),
+            **map_attrs}),
+        **{f"soil_albedo_{kind}": (("y", "x"), albedo[kind], {
+            "units": "1", "long_name": f"broadband albedo of {kind} soil",
+            "source": f"albedo_{kind} of the cell's soil_class in "
+                      "tccas.model.parameters.SOIL_CLASSES (the values the model uses)",
+            **map_attrs}) for kind in ("dry", "wet")},
+        "elevation": (("y", "x"), np.asarray(elevation.values, np.float32), {
+            **elevation.attrs, "units": "m", "standard_name": "surface_altitude",
+            "long_name": "surface elevation above the geoid", **map_attrs}),
+        "spatial_ref": _spatial_ref(grid),
+    }
+    coords = _xy_coords(grid)
     side = min(block_cells, grid.ny), min(block_cells, grid.nx)
-    encoding = {name: {"chunks": (codes.size, *side) if name == "pft_fraction" else side}
-                for name in ("pft_fraction", "non_vegetated", "soil_class")}
-    dataset.to_zarr(root, group=STATIC, mode="w", zarr_format=2, consolidated=False,
-                    encoding=encoding)
+    encoding = {name: {"chunks": side} for name in maps if name != "spatial_ref"}
+    if pft_fraction is not None:
+        fraction = pft_fraction.drop_encoding().astype(np.float32).transpose("pft", "y", "x")
+        fraction = fraction.assign_coords(pft=codes, y=grid.y, x=grid.x)
+        if non_vegetated is None:
+            non_vegetated = (1.0 - fraction.sum("pft", skipna=False)).clip(0.0, 1.0)
+        non_vegetated = non_vegetated.drop_encoding().astype(np.float32).assign_coords(
+            y=grid.y, x=grid.x)
+        maps["pft_fraction"] = fraction.assign_attrs(
+            units="1", long_name="cover fraction of the plant functional type", **map_attrs)
+        maps["non_vegetated"] = non_vegetated.assign_attrs(
+            units="1", long_name="cover fraction of bare soil, water, snow and built-up "
+            "land (1 - sum of PFT fractions)", **map_attrs)
+        coords.update({"pft": ("pft", codes, {"long_name": "BETHY plant functional type code"}),
+                       "pft_name": ("pft", np.array([PFTS[c - 1].short for c in codes]))})
+        encoding.update({"pft_fraction": {"chunks": (codes.size, *side)},
+                         "non_vegetated": {"chunks": side}})
+    xr.Dataset(maps, coords=coords).to_zarr(root, group=STATIC, mode="w", zarr_format=2,
+                                            consolidated=False, encoding=encoding)
+    if pft_fraction is None:
+        return None
     group = zarr.open_group(str(root), mode="a", zarr_format=2).require_group(TILES)
     columns = {"cell": np.int64, "pft": np.int8, "fraction": np.float64, "met_cell": np.int64,
                "block": np.int32, "soil": np.int8}
@@ -335,7 +380,7 @@ def write_static(root: Path, grid: Grid, block_cells: int, pft_fraction: xr.Data
         appenders["fraction"].append(per_cell[local, pft_index])
         appenders["met_cell"].append(met_cells_of(grid, lattice, block)[local])
         appenders["block"].append(np.full(local.size, block.index, np.int32))
-        appenders["soil"].append(np.full(local.size, soil_index, np.int8))
+        appenders["soil"].append(classes[block.rows, block.cols].ravel()[local])
         starts.append(starts[-1] + local.size)
     for appender in appenders.values():
         appender.close()

@@ -58,9 +58,7 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 import rasterio
-import rioxarray
 import xarray as xr
-from rasterio.errors import RasterioError
 from rasterio.transform import Affine
 
 from tccas.catalog.gridded import (
@@ -70,6 +68,7 @@ from tccas.catalog.gridded import (
     decode_floats,
     iso_time,
     latlon_cell_corners,
+    open_geotiff,
     qc_bit_field,
     regular_spacing,
     row_blocks,
@@ -475,7 +474,7 @@ def _open_raster(path: Path, sd_path: str | Path | None) -> Iterator[_Raster]:
             yield _netcdf_raster(nc, path)
         return
     sd_file = Path(sd_path) if sd_path is not None else _twin(path)
-    with _open_geotiff(path) as agb, _open_geotiff(sd_file) as sd:
+    with open_geotiff(path) as agb, open_geotiff(sd_file) as sd:
         yield _geotiff_raster(agb, sd, path, sd_file)
 
 
@@ -530,25 +529,6 @@ def _netcdf_years(nc: netCDF4.Dataset, path: Path, n_time: int) -> tuple[int, ..
         raise TccasInputError(f"{path}: the epoch year is neither in a decodable 'time' "
                               "variable nor in the file name")
     return (int(match["year"]),)
-
-
-@contextmanager
-def _open_geotiff(path: Path) -> Iterator[xr.DataArray]:
-    """Open a GeoTIFF lazily with rioxarray, turning GDAL failures into user errors."""
-    if not path.is_file():
-        raise TccasInputError(f"{path}: file not found")
-    try:
-        band = rioxarray.open_rasterio(path, mask_and_scale=True, parse_coordinates=False)
-    except (RasterioError, OSError) as err:
-        raise TccasInputError(f"{path}: cannot be opened as GeoTIFF ({err}); the file is "
-                              f"empty, truncated or not a raster ({path.stat().st_size} "
-                              "bytes)") from err
-    try:
-        yield band
-    except (RasterioError, OSError, RuntimeError) as err:
-        raise TccasInputError(f"{path}: reading failed ({err}); the file is corrupt") from err
-    finally:
-        band.close()
 
 
 def _geotiff_raster(agb: xr.DataArray, sd: xr.DataArray, path: Path, sd_path: Path

@@ -1,6 +1,7 @@
 """Shared pieces of the readers and writers of gridded products (SMOS-IC, JRC-TIP, CCI Land
-Cover, CCI Biomass): raw variable decoding, latitude/longitude windows, cell corners, the
-qc bit field of the screens, and the latitude/longitude frame the format writers lay out.
+Cover, CCI Biomass, soil texture): raw variable decoding, latitude/longitude windows, cell
+corners, the qc bit field of the screens, the latitude/longitude frame the format writers
+lay out, and opening a GeoTIFF.
 
 The products are read raw (netCDF4 with automatic masking and scaling off, see
 :func:`tccas.catalog.observations.open_product`), so the CF decoding is done here once:
@@ -18,14 +19,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import netCDF4
 import numpy as np
+import rioxarray
 import xarray as xr
 from numpy.typing import NDArray
+from rasterio.errors import RasterioError
 
 from tccas.catalog.observations import build_observations
 from tccas.model.errors import TccasInputError
@@ -255,3 +259,35 @@ def _valid_limits(variable: netCDF4.Variable) -> tuple[float | None, float | Non
     low = float(variable.getncattr("valid_min")) if "valid_min" in attrs else None
     high = float(variable.getncattr("valid_max")) if "valid_max" in attrs else None
     return low, high
+
+
+@contextmanager
+def open_geotiff(path: Path, mask_and_scale: bool = True) -> Iterator[xr.DataArray]:
+    """Open a GeoTIFF lazily with rioxarray, turning GDAL failures into user errors.
+
+    Parameters
+    ----------
+    path : the file.
+    mask_and_scale : decode nodata to NaN and apply scale/offset (floats); False keeps the
+        stored values (class codes).
+
+    Raises
+    ------
+    TccasInputError
+        The file is missing, cannot be opened as a raster, or reading it fails (corrupt).
+    """
+    if not path.is_file():
+        raise TccasInputError(f"{path}: file not found")
+    try:
+        band = rioxarray.open_rasterio(path, mask_and_scale=mask_and_scale,
+                                       parse_coordinates=False)
+    except (RasterioError, OSError) as err:
+        raise TccasInputError(f"{path}: cannot be opened as GeoTIFF ({err}); the file is "
+                              f"empty, truncated or not a raster ({path.stat().st_size} "
+                              "bytes)") from err
+    try:
+        yield band
+    except (RasterioError, OSError, RuntimeError) as err:
+        raise TccasInputError(f"{path}: reading failed ({err}); the file is corrupt") from err
+    finally:
+        band.close()

@@ -70,7 +70,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tccas.catalog.cci_landcover import NON_VEGETATED_CLASSES, VEGETATION_CLASSES, WATER_PARTS
+from tccas.catalog.cci_landcover import (
+    NON_VEGETATED_CLASSES,
+    RESOLUTION_DEG,
+    VEGETATION_CLASSES,
+    WATER_PARTS,
+)
 from tccas.catalog.sites import Site
 from tccas.catalog.synth_fields import SmoothField, elevation_raster, plane_km
 
@@ -85,7 +90,7 @@ TREE_LINE_M = 540.0
 TREE_LINE_DESCENT_M_PER_DEGREE = 80.0
 #: [m] width of the logistic transition of a landscape unit across its elevation limit.
 _TRANSITION_M = 30.0
-_STEPS_PER_QUARTER_DEGREE = (90, 45, 30, 18, 15, 10, 9, 6, 5, 3, 2, 1)
+_STEPS_PER_QUARTER_DEGREE = (120, 90, 45, 30, 18, 15, 10, 9, 6, 5, 3, 2, 1)
 
 #: Site PFT -> the CCI class that stands for it at the tower (inverse of the reader's
 #: mapping in the temperate/boreal zone).
@@ -123,21 +128,26 @@ class _Cover:
     tundra: np.ndarray | None = None
 
 
-def landscape_step(west: float, south: float, east: float, north: float) -> float:
-    """[degree] pixel size of the landscape of a box (see the module docstring)."""
+def landscape_step(west: float, south: float, east: float, north: float,
+                   finest: float = RESOLUTION_DEG) -> float:
+    """[degree] pixel size of the landscape of a box (see the module docstring): the
+    finest step of at least ``finest`` [degree] (the product's pixel, by default the CCI
+    Land Cover 1/360 degree) that divides 0.25 degree and keeps the box within
+    :data:`MAX_LANDSCAPE_PIXELS`."""
     for per_quarter in _STEPS_PER_QUARTER_DEGREE:
         step = 0.25 / per_quarter
         n = np.ceil((north - south) / step) * np.ceil((east - west) / step)
-        if n <= MAX_LANDSCAPE_PIXELS:
+        if step >= finest * (1.0 - 1e-9) and n <= MAX_LANDSCAPE_PIXELS:
             return step
     return 0.25
 
 
-def landscape_raster(west: float, south: float, east: float, north: float
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def landscape_raster(west: float, south: float, east: float, north: float,
+                     finest: float = RESOLUTION_DEG) -> tuple[np.ndarray, np.ndarray]:
     """Pixel centres (lat north to south, lon) of the landscape covering the box, the
-    pixel edges on multiples of the step (so pixels nest in 0.25 degree cells)."""
-    step = landscape_step(west, south, east, north)
+    pixel edges on multiples of the step (:func:`landscape_step`, so pixels nest in 0.25
+    degree cells)."""
+    step = landscape_step(west, south, east, north, finest)
     lat_edges = np.arange(np.floor(south / step), np.ceil(north / step) + 1) * step
     lon_edges = np.arange(np.floor(west / step), np.ceil(east / step) + 1) * step
     lat = 0.5 * (lat_edges[1:] + lat_edges[:-1])[::-1]

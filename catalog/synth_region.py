@@ -10,7 +10,10 @@ experiment's truth runs on the tiles the assimilation will see:
   grid (:func:`tccas.catalog.cci_landcover.read_cci_landcover` and
   :func:`~tccas.catalog.cci_landcover.aggregate_pft_fractions` of the written
   landscape); for a ``site`` region the site's PFT table in its one cell;
-* latitude and longitude of a tile are its cell's centre, its soil the site's soil class;
+* latitude and longitude of a tile are its cell's centre, its soil the class of the
+  cell's soil map (the majority class of the synthetic soil texture file for a ``box``
+  region, :func:`tccas.catalog.soil_texture.soil_class_on_grid`; one class for a
+  ``site`` region);
 * the meteorology cell of a grid cell is the 0.25 degree lattice cell holding the cell's
   centre, whose forcing is ERA5 interpolated bilinearly to the lattice cell's centre; the
   lattice is the catalogue's own (:func:`tccas.catalog.catalogue_meteo.met_lattice`).
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from tccas.catalog.catalogue import SOIL_NAMES
 from tccas.catalog.catalogue_meteo import met_lattice
 from tccas.catalog.grid import Grid
 from tccas.catalog.sites import Site
@@ -45,6 +49,7 @@ class Region:
     grid : the model grid.
     bbox : (west, south, east, north) [degree] lon/lat box around the grid.
     pft_fraction : (13, ny, nx) [1] cover of the BETHY PFTs (code order).
+    soil_class : (ny, nx) index into ``SOIL_CLASSES`` of every cell.
     tiles : all tiles (see the module docstring); ``cell`` = grid cell id,
         ``met_cell`` = index into ``met_cells``.
     tile_block : (n_tile,) block of each tile.
@@ -57,6 +62,7 @@ class Region:
     grid: Grid
     bbox: tuple[float, float, float, float]
     pft_fraction: np.ndarray
+    soil_class: np.ndarray
     tiles: Tiles
     tile_block: np.ndarray
     met_lattice: Grid
@@ -114,13 +120,17 @@ def site_pft_fraction(site: Site, grid: Grid) -> np.ndarray:
     return fraction
 
 
-def build_region(site: Site, grid: Grid, pft_fraction: np.ndarray, block_cells: int,
-                 min_tile_fraction: float) -> Region:
-    """The region on ``grid`` with PFT cover ``pft_fraction`` (13, ny, nx) [1], blocks of
+def build_region(site: Site, grid: Grid, pft_fraction: np.ndarray, soil_class: np.ndarray,
+                 block_cells: int, min_tile_fraction: float) -> Region:
+    """The region on ``grid`` with PFT cover ``pft_fraction`` (13, ny, nx) [1], soil
+    classes ``soil_class`` (ny, nx) (index into ``SOIL_CLASSES``), blocks of
     ``block_cells`` x ``block_cells`` cells and tiles of cover >= ``min_tile_fraction``."""
     if pft_fraction.shape != (len(PFTS), *grid.shape):
         raise TccasInputError(f"PFT fractions have shape {pft_fraction.shape}, expected "
                               f"({len(PFTS)}, {grid.ny}, {grid.nx})")
+    if soil_class.shape != grid.shape:
+        raise TccasInputError(f"soil classes have shape {soil_class.shape}, expected "
+                              f"{grid.shape}")
     lattice = met_lattice(grid)
     lon, lat = cell_centres(grid)
     cell_met = lattice.cell_of(lon, lat)
@@ -140,10 +150,12 @@ def build_region(site: Site, grid: Grid, pft_fraction: np.ndarray, block_cells: 
                               f"{min_tile_fraction} of any cell")
     cover = np.concatenate(covers)
     met_cells, met_index = np.unique(cell_met[cell], return_inverse=True)
-    tiles = make_tiles(np.concatenate(codes), cover, lat[cell], lon[cell], site.soil,
+    tiles = make_tiles(np.concatenate(codes), cover, lat[cell], lon[cell],
+                       [SOIL_NAMES[s] for s in soil_class.ravel()[cell]],
                        cell=cell, met_cell=met_index, full_cover=False)
     non_vegetated = 1.0 - np.bincount(cell, cover, minlength=grid.n_cells)
     return Region(site=site, grid=grid, bbox=grid_bbox(grid), pft_fraction=pft_fraction,
-                  tiles=tiles, tile_block=np.concatenate(blocks).astype(np.int64),
+                  soil_class=soil_class, tiles=tiles,
+                  tile_block=np.concatenate(blocks).astype(np.int64),
                   met_lattice=lattice, met_cells=met_cells.astype(np.int64),
                   non_vegetated=np.clip(non_vegetated, 0.0, 1.0))

@@ -15,7 +15,9 @@ Steps (layout and row rules in :mod:`tccas.catalog.catalogue`):
    structured) is *rejected* with its path and reason; the others go on. With ``--strict``
    any rejection fails the ingest and nothing is written.
 4. Build the new catalogue in a hidden sibling folder (a hard-linked clone of the previous
-   one): static maps and tiles (land cover, or the site's PFT table for a site region),
+   one): static maps and tiles (land cover, or the site's PFT table for a site region;
+   the soil class map from a soil texture file; the elevation from an ERA5 geopotential
+   file; each kept from the previous catalogue until a new file of its kind comes),
    meteorology for the 365-day time chunks the new ERA5 files touch (one Dask task per
    chunk), each stream's table merged with the new parts (sorted by time, weights sorted
    by block), provenance with every new file (ingested or rejected, with the reason).
@@ -52,6 +54,7 @@ from tccas.catalog.catalogue import (
 from tccas.catalog.catalogue_meteo import (
     HOURS_PER_CHUNK,
     Era5File,
+    Interpolation,
     index_era5_file,
     met_lattice,
 )
@@ -61,10 +64,12 @@ from tccas.catalog.catalogue_sources import (
     Product,
     Region,
     classify,
+    elevation_on_grid,
     landcover_on_grid,
     observation_parts,
     screening_for,
     sha256_of,
+    soil_on_grid,
 )
 from tccas.catalog.catalogue_write import (
     clone_store,
@@ -76,9 +81,12 @@ from tccas.catalog.catalogue_write import (
     staging_path,
     stream_attributes,
     swap_into_place,
+    uniform_soil_class,
+    unknown_elevation,
     write_root_attributes,
     write_static,
 )
+from tccas.catalog.soil_texture import soil_texture_depth_cm
 from tccas.model.errors import TccasInputError
 from tccas.model.parameters import pft_code
 from tccas.operators.streams import STREAMS
@@ -106,6 +114,8 @@ class FileResult:
     parts : one summary per stream read (observation products).
     era5 : the valid-time span (ERA5 files).
     landcover : PFT fractions on the model grid (land-cover files).
+    elevation : (y, x) [m] surface elevation on the model grid (geopotential files).
+    soil : (y, x) soil class index on the model grid (soil texture files).
     reader : dotted name of the function that read it.
     """
 
@@ -117,6 +127,8 @@ class FileResult:
     parts: list[PartSummary] = field(default_factory=list)
     era5: Era5File | None = None
     landcover: xr.Dataset | None = None
+    elevation: xr.DataArray | None = None
+    soil: xr.DataArray | None = None
     reader: str = ""
 
 
@@ -256,7 +268,8 @@ def _map(client: Any, function: Callable[..., Any], items: Sequence[Any], label:
 
 # ----------------------------------------------------------------- per-file tasks
 def _read_file(job: tuple[Path, str, str], screenings: dict[str, dict[str, Any]],
-               region: Region, work_dir: Path, era5_product: str) -> FileResult:
+               region: Region, work_dir: Path, era5_product: str,
+               interpolation: Interpolation, soil: str) -> FileResult:
     """Read one new raw file on a worker; every failure becomes a rejection."""
     path, product_name, sha256 = job
     product = PRODUCTS[product_name]
@@ -268,6 +281,12 @@ def _read_file(job: tuple[Path, str, str], screenings: dict[str, dict[str, Any]]
         elif product.kind == "landcover":
             result.landcover = landcover_on_grid(path, region)
             result.reader = "tccas.catalog.cci_landcover.read_cci_landcover"
+        elif product.kind == "elevation":
+            result.elevation = elevation_on_grid(path, region, interpolation)
+            result.reader = "tccas.catalog.era5.open_era5_geopotential"
+        elif product.kind == "soil":
+            result.soil = soil_on_grid(path, region, soil)
+            result.reader = "tccas.catalog.soil_texture.read_soil_texture"
         else:
             result.parts = observation_parts(path, product, screenings[product_name], region,
                                              work_dir / "parts", sha256[:24])
@@ -288,6 +307,13 @@ def _reason(err: Exception, path: Path) -> str:
 
 
 # ------------------------------------------------------------------ configuration
+def fallback_soil(config: ExperimentConfig) -> str:
+    """The soil class of cells no soil map gives one: ``ingest.soil``, else the site's
+    class, else ``loam``."""
+    site = config.region.site_info
+    return config.ingest.soil or (site.soil if site is not None else "loam")
+
+
 def ingest_region(config: ExperimentConfig) -> Region:
     """The region description the readers and writers share."""
     period = config.period
@@ -490,7 +516,8 @@ def _read_new_files(client: Any, used: list[tuple[Path, Product]], old: Catalogu
         if wanted:
             jobs.append((result.path, result.product, result.sha256))
     read = _map(client, _read_file, jobs, "reading", show, screenings=screenings,
-                region=region, work_dir=work_dir, era5_product=config.ingest.era5_product)
+                region=region, work_dir=work_dir, era5_product=config.ingest.era5_product,
+                interpolation=config.ingest.meteo_interpolation, soil=fallback_soil(config))
     by_path = {r.path: r for r in read}
     for i, result in enumerate(results):
         done = by_path.get(result.path)
@@ -503,39 +530,92 @@ def _read_new_files(client: Any, used: list[tuple[Path, Product]], old: Catalogu
 
 def _write_static(config: ExperimentConfig, region: Region, staging: Path,
                   old: Catalogue | None, first_static: bool, report: IngestReport) -> None:
-    """Static maps and tiles: from the site's PFT table for a site region (first ingest),
-    else from the new land-cover file whose year is closest to the period's start (a
-    new land-cover file replaces the maps), refined by its LCCS class map when one lies
-    beside it; without one the notes say that WetV and boreal tundra are not mapped."""
-    lattice = met_lattice(region.grid)
-    site = config.region.site_info
-    soil = config.ingest.soil or (site.soil if site is not None else "loam")
-    maps = [f for f in report.of_status("ingested") if f.landcover is not None]
-    if config.region.kind == "site":
-        if not first_static:
-            return
-        fractions, non_vegetated = _site_fractions(config, region), None
-        source = f"PFT table of site {config.region.site} (tccas.catalog.sites)"
-    elif maps:
+    """Static maps and tiles, rebuilt on the first ingest of a site region and whenever a
+    new land-cover, soil texture or geopotential file comes. Each part comes from its new
+    file, else from the previous catalogue's static maps, else:
+
+    * cover: the site's PFT table for a site region; for a box region the new land-cover
+      file whose year is closest to the period's start (a new one replaces the maps),
+      refined by its LCCS class map when one lies beside it (without one the notes say
+      that WetV and boreal tundra are not mapped); without any, the soil and elevation
+      maps are written without tiles;
+    * soil: the shallowest new soil texture map (majority class per cell), else
+      :func:`fallback_soil` everywhere, which the attributes say;
+    * elevation: NaN, which the attributes say.
+    """
+    ingested = report.of_status("ingested")
+    covers = [f for f in ingested if f.landcover is not None]
+    soils = sorted(((f.path, f.soil) for f in ingested if f.soil is not None),
+                   key=lambda item: (soil_texture_depth_cm(item[0]) or 0, item[0].name))
+    elevations = sorted(((f.path, f.elevation) for f in ingested if f.elevation is not None),
+                        key=lambda item: item[0].name)
+    site_region = config.region.kind == "site"
+    if not (first_static or (covers and not site_region) or soils or elevations):
+        if not site_region and (old is None or not old.has_tiles):
+            report.notes.append("no land-cover file: static/ and tiles/ not written")
+        return
+    previous = _previous_static(old)
+    fractions, non_vegetated, source = _cover(config, region, previous, first_static, covers,
+                                              report)
+    for kind, chosen in (("soil texture", soils), ("geopotential", elevations)):
+        if len(chosen) > 1:
+            report.notes.append(f"several {kind} files: {chosen[0][0].name} used, not "
+                                f"{', '.join(path.name for path, _ in chosen[1:])}")
+    if soils:
+        soil = soils[0][1]
+    elif previous is not None and "product" in previous["soil_class"].attrs:
+        soil = previous["soil_class"].load()
+    else:
+        soil = uniform_soil_class(region.grid, fallback_soil(config))
+    if elevations:
+        elevation = elevations[0][1]
+    elif previous is not None and "elevation" in previous and bool(
+            previous["elevation"].notnull().any()):
+        elevation = previous["elevation"].load()
+    else:
+        elevation = unknown_elevation(region.grid)
+    report.n_tiles = write_static(staging, region.grid, region.block_cells, fractions,
+                                  non_vegetated, soil, elevation,
+                                  config.region.min_tile_fraction, met_lattice(region.grid))
+    soil_text = str(soil.attrs["source"])
+    if "aggregation" in soil.attrs:
+        soil_text += f": {soil.attrs['aggregation']}"
+    zarr.open_group(str(staging), mode="a", zarr_format=2)[STATIC].attrs.update(
+        {"source": source, "soil": soil_text, "elevation": str(elevation.attrs["source"])})
+
+
+def _previous_static(old: Catalogue | None) -> xr.Dataset | None:
+    """The static maps of the previous catalogue (lazy), None when it has none."""
+    if old is None or not (old.path / STATIC / ".zgroup").is_file():
+        return None
+    return xr.open_zarr(old.path, group=STATIC, consolidated=False)
+
+
+def _cover(config: ExperimentConfig, region: Region, previous: xr.Dataset | None,
+           first_static: bool, covers: list[FileResult], report: IngestReport
+           ) -> tuple[xr.DataArray | None, xr.DataArray | None, str]:
+    """PFT fractions, non-vegetated cover (None: 1 - their sum) and their source of the
+    static maps being rebuilt (:func:`_write_static`)."""
+    if config.region.kind == "site" and first_static:
+        return (_site_fractions(config, region), None,
+                f"PFT table of site {config.region.site} (tccas.catalog.sites)")
+    if covers and config.region.kind != "site":
         start = config.period.start.year
-        chosen = min(maps, key=lambda f: abs((f.landcover.attrs.get("year") or start) - start))
-        fractions = chosen.landcover["pft_fraction"]
-        non_vegetated = chosen.landcover["non_vegetated"]
+        chosen = min(covers, key=lambda f: abs((f.landcover.attrs.get("year") or start)
+                                               - start))
         classes = chosen.landcover.attrs.get("lccs_source", "")
-        source = f"{chosen.path.name} with {classes}" if classes else chosen.path.name
         if not classes:
             report.notes.append(
                 f"{chosen.path.name}: no LCCS class map of its year beside it: no wetland "
                 "(WetV) cover, tundra (TunV) only in the polar zone")
-    else:
-        if old is None or not old.has_tiles:
-            report.notes.append("no land-cover file: static/ and tiles/ not written")
-        return
-    report.n_tiles = write_static(staging, region.grid, region.block_cells, fractions,
-                                  non_vegetated, soil, config.region.min_tile_fraction,
-                                  lattice)
-    zarr.open_group(str(staging), mode="a", zarr_format=2)[STATIC].attrs.update(
-        {"source": source, "soil": f"{soil} everywhere (no soil map ingested)"})
+        return (chosen.landcover["pft_fraction"], chosen.landcover["non_vegetated"],
+                f"{chosen.path.name} with {classes}" if classes else chosen.path.name)
+    if previous is not None and "pft_fraction" in previous:
+        return (previous["pft_fraction"], previous["non_vegetated"],
+                str(previous.attrs.get("source", "")))
+    report.notes.append("no land-cover file: tiles/ not written (static/ holds the soil "
+                        "and elevation maps)")
+    return None, None, ""
 
 
 def _write_meteo(client: Any, config: ExperimentConfig, region: Region, staging: Path,

@@ -15,9 +15,11 @@ JRC-TIP            (none known)                                 ``fapar`` +
                                                                 ``fapar_uncertainty``
 CCI Land Cover PFT ``ESACCI-LC-L4-PFT-Map-*``                   ``TREES-BE``
 CCI Biomass AGB    ``[TILE_]ESACCI-BIOMASS-L4-AGB-*`` (.nc/.tif) ``agb``
+Soil texture class ``*texture.class_usda*.tif`` (OpenLandMap)   (GeoTIFF)
 ERA5 / ERA5-Land   (any)                                        an ERA5 short name (``t2m``,
                                                                 ``ssrd``, ...) on latitude/
                                                                 longitude
+ERA5 geopotential  (any)                                        ``z`` on latitude/longitude
 FLUXNET2015 CSV    ``*.csv``                                    (CSV with TIMESTAMP columns)
 PLUMBER2 netCDF    ``*_Met.nc``, ``*_Flux.nc``                  ``Tair`` or ``NEE`` on (y, x)
 ================== ============================================ ==============================
@@ -37,7 +39,8 @@ screening of the ingest's reader of ``nee`` and ``gpp``
 catalogue gets from an HH/HR or PLUMBER2 Flux file; in aggregated files (DD, WW, MM, YY,
 not ingested) the QC column is the fraction of good records and at least
 :data:`AGGREGATED_GOOD_FRACTION` passes (PROPOSED: a majority of good records).
-ERA5 has no quality information: ``n_after_qc == n_valid``.
+ERA5 has no quality information: ``n_after_qc == n_valid``; neither has the soil texture
+map (a pixel with a USDA class is valid).
 
 Any failure to read a file (corrupt, truncated, empty, wrong content) becomes a
 :class:`~tccas.model.errors.TccasInputError` naming the file, which the command line prints
@@ -59,13 +62,14 @@ import xarray as xr
 from tccas.catalog.cci_biomass import FILE_NAME as BIOMASS_NAME
 from tccas.catalog.cci_biomass import inspect_cci_biomass
 from tccas.catalog.cci_landcover import inspect_cci_landcover
-from tccas.catalog.era5 import ERA5_VARIABLES, open_era5
+from tccas.catalog.era5 import ERA5_VARIABLES, GEOPOTENTIAL, open_era5, open_era5_geopotential
 from tccas.catalog.fluxnet import GOOD_QC_MAX, read_fullset
 from tccas.catalog.gridded import iso_time
 from tccas.catalog.jrc_tip import TipVariables, inspect_jrc_tip
 from tccas.catalog.observations import open_product
 from tccas.catalog.smos import inspect_smos
 from tccas.catalog.smos_ic import inspect_smos_ic
+from tccas.catalog.soil_texture import inspect_soil_texture
 from tccas.catalog.troposif import inspect_troposif
 from tccas.model.errors import TccasInputError
 
@@ -77,6 +81,8 @@ PRODUCTS: dict[str, str] = {
     "cci_landcover": "ESA CCI Land Cover PFT",
     "cci_biomass": "ESA CCI Biomass AGB",
     "era5": "ERA5 / ERA5-Land hourly single levels",
+    "era5_geopotential": "ERA5 / ERA5-Land surface geopotential (invariant)",
+    "soil_texture": "OpenLandMap soil texture class (USDA system)",
     "fluxnet_csv": "FLUXNET2015 CSV",
     "plumber": "PLUMBER2 tower netCDF",
 }
@@ -88,6 +94,7 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^SM_\w{4}_MIR_CDF3S[AD]_"), "smos_ic"),
     (re.compile(r"^ESACCI-LC-L4-PFT-Map"), "cci_landcover"),
     (BIOMASS_NAME, "cci_biomass"),
+    (re.compile(r"texture\.class_usda.*\.tiff?$", re.IGNORECASE), "soil_texture"),
     (re.compile(r"\.csv$", re.IGNORECASE), "fluxnet_csv"),
     (re.compile(r"_(Met|Flux)\.nc$"), "plumber"),
 )
@@ -132,8 +139,10 @@ def detect_product(path: str | Path) -> str:
         if pattern.search(path.name):
             return product
     if path.suffix.lower() in (".tif", ".tiff"):
-        raise TccasInputError(f"{path}: GeoTIFF not recognised: the only GeoTIFF product is "
-                              "CCI Biomass, named <TILE>_ESACCI-BIOMASS-L4-AGB-MERGED-...tif")
+        raise TccasInputError(f"{path}: GeoTIFF not recognised: the GeoTIFF products are "
+                              "CCI Biomass, named <TILE>_ESACCI-BIOMASS-L4-AGB-MERGED-...tif, "
+                              "and the OpenLandMap soil texture class, named "
+                              "sol_texture.class_usda...tif")
     return _detect_netcdf(path)
 
 
@@ -217,6 +226,8 @@ def _detect_netcdf(path: Path) -> str:
         return "plumber"
     if {"latitude", "longitude"} <= dims and names & set(ERA5_VARIABLES):
         return "era5"
+    if {"latitude", "longitude"} <= dims and GEOPOTENTIAL in names:
+        return "era5_geopotential"
     raise TccasInputError(f"{path}: not a product tccas inspect recognises "
                           f"({', '.join(PRODUCTS.values())}); its variables are "
                           f"{', '.join(sorted(names)[:12]) or 'none'}")
@@ -279,6 +290,18 @@ def _era5(path: Path) -> dict:
         "streams": streams,
         "details": {"n_times": int(times.size), "n_cells": cells,
                     "accumulation_convention": ds.attrs.get("accumulation_convention", "")},
+    }
+
+
+def _era5_geopotential(path: Path) -> dict:
+    elevation = open_era5_geopotential(path).values
+    cells = int(elevation.size)
+    return {
+        "time_start": None, "time_end": None, "n_records": cells,
+        "streams": {GEOPOTENTIAL: {"n_valid": cells, "n_after_qc": cells}},
+        "details": {"n_cells": cells, "elevation_min_m": float(elevation.min()),
+                    "elevation_max_m": float(elevation.max()),
+                    "elevation_mean_m": float(elevation.mean())},
     }
 
 
@@ -352,6 +375,8 @@ _SUMMARISERS: dict[str, Callable[[Path], dict]] = {
     "cci_landcover": _gridded(inspect_cci_landcover),
     "cci_biomass": _gridded(inspect_cci_biomass),
     "era5": _era5,
+    "era5_geopotential": _era5_geopotential,
+    "soil_texture": _gridded(inspect_soil_texture),
     "fluxnet_csv": _fluxnet_csv,
     "plumber": _plumber,
 }

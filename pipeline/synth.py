@@ -9,8 +9,14 @@ For the configuration's region and period, seeded by ``synth.seed`` and reproduc
    marks the wetland and tundra pixels); the model tiles follow from them as the
    catalogue builds them (:mod:`tccas.catalog.synth_region`; a ``site`` region takes the
    site's PFT table, so it gets no class map: PROPOSED, the map would only refine a
-   mapping that a site region does not use).
-2. **Weather:** hourly ERA5 files on the 0.25 degree lattice around the region
+   mapping that a site region does not use). For a regional configuration also a soil
+   texture map (:mod:`tccas.catalog.synth_soil`, written as the OpenLandMap GeoTIFF of
+   :mod:`tccas.catalog.soil_texture`); the tiles take the soil class the catalogue will
+   give their cell, read back from that file with the ingest's own aggregation (a
+   ``site`` region: the ingest's fallback class, ``ingest.soil`` or the site's soil,
+   everywhere, and no soil file).
+2. **Weather:** hourly ERA5 files on the 0.25 degree lattice around the region and the
+   invariant geopotential of the relief they were made on
    (:mod:`tccas.catalog.synth_weather`), and from them the forcing of every meteorology
    cell, interpolated and converted as the catalogue does and rounded to float32 as the
    catalogue stores it.
@@ -58,6 +64,7 @@ import numpy as np
 import xarray as xr
 from scipy import sparse
 
+from tccas.catalog.catalogue_write import uniform_soil_class
 from tccas.catalog.cci_landcover import (
     aggregate_pft_fractions,
     cci_landcover_file_name,
@@ -66,6 +73,11 @@ from tccas.catalog.cci_landcover import (
 )
 from tccas.catalog.cci_lccs import lccs_file_name, write_lccs_map
 from tccas.catalog.jrc_tip import COMPOSITE_DAYS, composite_starts
+from tccas.catalog.soil_texture import (
+    soil_class_on_grid,
+    soil_texture_file_name,
+    write_soil_texture,
+)
 from tccas.catalog.synth import (
     BIOMASS_STEPS,
     MAX_RASTER_PIXELS,
@@ -93,12 +105,15 @@ from tccas.catalog.synth_region import (
     grid_bbox,
     site_pft_fraction,
 )
+from tccas.catalog.synth_soil import synthetic_soil_texture
 from tccas.catalog.synth_weather import (
     CLOUD_STEPS,
     ForcingStore,
     WeatherGenerator,
     bilinear_matrix,
     era5_file_name,
+    era5_geopotential_dataset,
+    era5_geopotential_file_name,
     era5_lattice,
     era5_month_datasets,
     forcing_hours,
@@ -132,6 +147,7 @@ from tccas.operators.observe import (
 from tccas.operators.streams import STREAMS
 from tccas.pipeline.config import ExperimentConfig, resolved_yaml
 from tccas.pipeline.control import ControlSpace, control_space
+from tccas.pipeline.ingest import fallback_soil
 from tccas.pipeline.simulate import replace_folder, write_zarr_atomic
 
 TRUTH_STORE = "truth.zarr"
@@ -277,15 +293,23 @@ def _world(config: ExperimentConfig, staging: Path, log: Log) -> World:
     path = folder / cci_landcover_file_name(period.start.year)
     write_atomic(path, lambda p: write_cci_landcover(p, landscape.percentages, landscape.lat,
                                                      landscape.lon, period.start.year))
+    soil = fallback_soil(config)
     if config.region.kind == "site":
         fraction = site_pft_fraction(site, grid)
+        soil_class = uniform_soil_class(grid, soil).values
     else:
         classes = write_atomic(folder / lccs_file_name(period.start.year), lambda p: (
             write_lccs_map(p, landscape.lccs_class, landscape.lat, landscape.lon,
                            period.start.year)))
         aggregated = aggregate_pft_fractions(read_cci_landcover(path, lccs_path=classes), grid)
         fraction = aggregated["pft_fraction"].values
-    region = build_region(site, grid, fraction, config.region.block_cells,
+        soil_folder = staging / PRODUCT_FOLDERS["soil"]
+        soil_folder.mkdir()
+        texture = synthetic_soil_texture(site, seed, west, south, east, north)
+        soil_path = write_atomic(soil_folder / soil_texture_file_name(), lambda p: (
+            write_soil_texture(p, texture.classes, texture.lat, texture.lon)))
+        soil_class = soil_class_on_grid(soil_path, grid, soil).values
+    region = build_region(site, grid, fraction, soil_class, config.region.block_cells,
                           config.region.min_tile_fraction)
     log(f"region: {grid.ny} x {grid.nx} cells, {region.n_tile} tiles, "
         f"{region.met_cells.size} meteorology cells, {n_day} days")
@@ -307,6 +331,8 @@ def _weather(world: World, log: Log) -> None:
     store = ForcingStore.create(world.scratch / "forcing", met_lon.size, world.n_hour)
     cloud = np.empty((lattice.n_points, world.n_hour + 1), dtype=np.uint8)
     folder = world.folder("era5")
+    write_netcdf_atomic(era5_geopotential_dataset(generator, seed),
+                        folder / era5_geopotential_file_name())
     carry: dict[str, np.ndarray] | None = None
     hour = 0
     position = 0
@@ -938,15 +964,15 @@ def truth_dataset(world: World, results: TruthResults
     (``control_name``, ``x_prior``, ``sigma_prior``, ``x_true``, ``z_true``, ``lower``,
     ``upper``, ``log_normal``), the true operator parameters, the tiles (``tile_cell``,
     ``tile_pft``, ``tile_pft_name``, ``tile_fraction``, ``tile_met_cell``, ``tile_block``,
-    ``tile_latitude``, ``tile_longitude``), the meteorology cells (``met_cell``: lattice
-    id, ``met_latitude``, ``met_longitude``), the per-tile true parameters and the daily
-    truth per tile (:data:`TRUTH_DAILY` on ``(tile, time)``, float32). Groups:
-    ``obs/<stream>`` for TROPOSIF and SMOS (per observation: ``time`` of its model hour,
-    ``value_true``, ``latitude``, ``longitude``, ``source`` (index into ``source_file``,
-    the file names) and ``row`` in that file, ``coverage`` of its footprint by the grid),
-    ``fapar`` (noise-free JRC-TIP pixels), ``agb`` (noise-free AGB pixels), ``tower``
-    (hourly noise-free NEE and GPP [gC m-2 d-1], respiration, evapotranspiration and
-    surface soil moisture of the tower cell).
+    ``tile_soil`` (soil class name), ``tile_latitude``, ``tile_longitude``), the meteorology
+    cells (``met_cell``: lattice id, ``met_latitude``, ``met_longitude``), the per-tile true
+    parameters and the daily truth per tile (:data:`TRUTH_DAILY` on ``(tile, time)``,
+    float32). Groups: ``obs/<stream>`` for TROPOSIF and SMOS (per observation: ``time`` of
+    its model hour, ``value_true``, ``latitude``, ``longitude``, ``source`` (index into
+    ``source_file``, the file names) and ``row`` in that file, ``coverage`` of its footprint
+    by the grid), ``fapar`` (noise-free JRC-TIP pixels), ``agb`` (noise-free AGB pixels),
+    ``tower`` (hourly noise-free NEE and GPP [gC m-2 d-1], respiration, evapotranspiration
+    and surface soil moisture of the tower cell).
     """
     region = world.region
     tiles = region.tiles
@@ -967,6 +993,7 @@ def truth_dataset(world: World, results: TruthResults
         "tile_fraction": ("tile", tiles.cover_fraction),
         "tile_met_cell": ("tile", region.met_cells[tiles.met_cell]),
         "tile_block": ("tile", region.tile_block),
+        "tile_soil": ("tile", np.array(tiles.soil, dtype=object)),
         "tile_latitude": ("tile", tiles.static[:, 0]),
         "tile_longitude": ("tile", tiles.static[:, 1]),
         "met_cell": ("met", region.met_cells), "met_latitude": ("met", met_lat),

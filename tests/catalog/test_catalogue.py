@@ -18,6 +18,7 @@ from tccas.catalog import catalogue_write
 from tccas.catalog.catalogue import (
     CATALOGUE_FORMAT,
     OBS,
+    SOIL_NAMES,
     STATIC,
     TILES,
     WEIGHTS,
@@ -26,6 +27,7 @@ from tccas.catalog.catalogue import (
     open_catalogue,
 )
 from tccas.catalog.catalogue_meteo import (
+    era5_field_on_grid,
     forcing_on_lattice_rows,
     index_era5_file,
     interpolation_matrix,
@@ -38,6 +40,8 @@ from tccas.catalog.catalogue_write import (
     clone_store,
     merge_stream,
     swap_into_place,
+    uniform_soil_class,
+    unknown_elevation,
     write_root_attributes,
     write_static,
 )
@@ -45,6 +49,7 @@ from tccas.catalog.grid import laea_grid, latlon_grid
 from tccas.catalog.observations import FOOTPRINT_CORNERS, build_observations
 from tccas.catalog.troposif import TroposifScreening
 from tccas.model.errors import TccasInputError
+from tccas.model.parameters import SOIL_CLASSES
 
 # 8 x 12 cells of 0.25 degree in Lapland, blocks of 4 x 4 cells: 2 x 3 blocks.
 GRID = latlon_grid(20.0, 66.0, 23.0, 68.0, 0.25)
@@ -184,6 +189,44 @@ def test_lattice_forcing_reports_hours_it_cannot_cover(tmp_path):
                            "bilinear") == []
 
 
+def test_a_static_era5_field_is_interpolated_to_the_cell_centres():
+    # A field linear in latitude and longitude on the ERA5 points (every 0.25 degree):
+    # bilinear interpolation is exact at every cell centre.
+    lat, lon = np.arange(65.0, 69.01, 0.25), np.arange(19.0, 24.01, 0.25)
+    field = xr.DataArray(100.0 + 30.0 * lat[:, None] - 7.0 * lon[None, :],
+                         dims=("latitude", "longitude"), coords={"latitude": lat,
+                                                                 "longitude": lon})
+    values = era5_field_on_grid(field, GRID, BLOCK_CELLS, "bilinear", "z.nc")
+    np.testing.assert_allclose(values, 100.0 + 30.0 * GRID.y[:, None] - 7.0 * GRID.x[None, :],
+                               rtol=1e-13)
+    # nearest: ties at the 0.25 degree cell centres go to the point north and east
+    nearest = era5_field_on_grid(field, GRID, BLOCK_CELLS, "nearest", "z.nc")
+    np.testing.assert_allclose(nearest, values + (30.0 - 7.0) * 0.125, rtol=1e-13)
+    fine = laea_grid(20.5, 66.5, 21.0, 66.8, 1000.0)
+    on_fine = era5_field_on_grid(field, fine, 16, "bilinear", "z.nc")
+    x = np.broadcast_to(fine.x[None, :], fine.shape).ravel()
+    y = np.broadcast_to(fine.y[:, None], fine.shape).ravel()
+    centre_lon, centre_lat = fine.xy_to_lonlat(x, y)
+    np.testing.assert_allclose(on_fine.ravel(), 100.0 + 30.0 * centre_lat - 7.0 * centre_lon,
+                               rtol=1e-12)
+    with pytest.raises(TccasInputError, match=r"z\.nc: latitude covers 66\.5 \.\. 68\.0 "
+                                              r"degree, but the region needs 66\.375 degree"):
+        era5_field_on_grid(field.sel(latitude=slice(66.5, None)), GRID, BLOCK_CELLS,
+                           "bilinear", "z.nc")
+
+
+def test_a_geopotential_file_read_as_meteorology_says_how_to_name_it(tmp_path):
+    path = tmp_path / "data_stream-oper_stepType-instant.nc"
+    xr.Dataset({"z": (("valid_time", "latitude", "longitude"), np.zeros((1, 2, 2)),
+                      {"units": "m**2 s**-2"})},
+               coords={"valid_time": [DAY], "latitude": [66.0, 66.25],
+                       "longitude": [20.0, 20.25]}).to_netcdf(path)
+    with pytest.raises(TccasInputError, match=r"no ERA5 forcing variable.*found z; a file of "
+                                              r"the invariant geopotential 'z' is read when "
+                                              r"its name holds 'era5' and 'geopotential'"):
+        index_era5_file(path, "era5")
+
+
 # ------------------------------------------------------------- static and tiles
 def _fractions() -> xr.DataArray:
     """Three PFT covers per cell, varying with the cell; a few covers below 0.01."""
@@ -203,12 +246,26 @@ def _root_attributes(store: Path, streams: list[str] | None = None) -> None:
         "streams": streams or [], "provenance": [], "qc_thresholds": {}})
 
 
+def _soil_map() -> xr.DataArray:
+    """Soil class index = column mod 7 (sand .. clay across the grid)."""
+    cols = np.broadcast_to(np.arange(GRID.nx) % len(SOIL_NAMES), GRID.shape)
+    return xr.DataArray(cols.astype(np.int8), dims=("y", "x"),
+                        attrs={"source": "test map", "product": "test"})
+
+
+def _elevation() -> xr.DataArray:
+    """[m] 100 m per row southwards plus 10 m per column eastwards."""
+    rows, cols = np.meshgrid(np.arange(GRID.ny), np.arange(GRID.nx), indexing="ij")
+    return xr.DataArray(100.0 * rows + 10.0 * cols, dims=("y", "x"),
+                        attrs={"source": "test relief"})
+
+
 @pytest.fixture
 def static_store(tmp_path) -> Path:
     store = tmp_path / "static.zarr"
     zarr.open_group(str(store), mode="w", zarr_format=2)
-    n_tiles = write_static(store, GRID, BLOCK_CELLS, _fractions(), None, "sand", 0.01,
-                           met_lattice(GRID))
+    n_tiles = write_static(store, GRID, BLOCK_CELLS, _fractions(), None, _soil_map(),
+                           _elevation(), 0.01, met_lattice(GRID))
     assert n_tiles == 3 * GRID.n_cells - int(np.sum(_fractions().values[1] < 0.01))
     _root_attributes(store)
     return store
@@ -246,9 +303,51 @@ def test_block_tiles_return_the_cells_covers_and_meteorology_cells_of_the_block(
     np.testing.assert_allclose(tiles.cover_fraction, [e[2] for e in expected])
     # 0.25 degree: one meteorology cell per grid cell, in the block's cell order.
     np.testing.assert_array_equal(tiles.met_cell, tiles.cell)
-    assert tiles.soil == ("sand",) * tiles.n_tile
+    col = cell_ids[tiles.cell] % GRID.nx
+    assert tiles.soil == tuple(SOIL_NAMES[c % len(SOIL_NAMES)] for c in col)
     row = cell_ids[tiles.cell] // GRID.nx
     np.testing.assert_allclose(tiles.static[:, 0], GRID.y[row])
+
+
+def test_soil_albedo_and_elevation_maps_are_the_soil_classes_values(static_store):
+    static = xr.open_zarr(static_store, group=STATIC)
+    classes = static["soil_class"].values
+    np.testing.assert_array_equal(classes, _soil_map().values)
+    assert static["soil_class"].attrs["source"] == "test map"
+    assert static["soil_class"].attrs["flag_meanings"].split() == list(SOIL_NAMES)
+    # The model's own albedos, one per class: sand 0.35/0.20 ... clay 0.18/0.09.
+    dry = [SOIL_CLASSES[name].albedo_dry for name in SOIL_NAMES]
+    wet = [SOIL_CLASSES[name].albedo_wet for name in SOIL_NAMES]
+    assert (dry[0], wet[0], dry[-1], wet[-1]) == (0.35, 0.20, 0.18, 0.09)
+    np.testing.assert_array_equal(static["soil_albedo_dry"].values,
+                                  np.float32(dry)[classes])
+    np.testing.assert_array_equal(static["soil_albedo_wet"].values,
+                                  np.float32(wet)[classes])
+    assert "SOIL_CLASSES" in static["soil_albedo_dry"].attrs["source"]
+    np.testing.assert_array_equal(static["elevation"].values, _elevation().values)
+    assert static["elevation"].attrs["units"] == "m"
+    assert static["elevation"].attrs["standard_name"] == "surface_altitude"
+    for name in ("soil_class", "soil_albedo_dry", "soil_albedo_wet", "elevation"):
+        zarray = json.loads((static_store / STATIC / name / ".zarray").read_text())
+        assert zarray["chunks"] == [BLOCK_CELLS, BLOCK_CELLS]
+        assert static[name].attrs["grid_mapping"] == "spatial_ref"
+
+
+def test_static_maps_without_land_cover_have_no_tiles(tmp_path):
+    store = tmp_path / "soil-only.zarr"
+    zarr.open_group(str(store), mode="w", zarr_format=2)
+    assert write_static(store, GRID, BLOCK_CELLS, None, None, uniform_soil_class(GRID, "loam"),
+                        unknown_elevation(GRID), 0.01, met_lattice(GRID)) is None
+    static = xr.open_zarr(store, group=STATIC, consolidated=False)
+    assert "pft_fraction" not in static and not (store / TILES).exists()
+    assert np.all(static["soil_class"].values == SOIL_NAMES.index("loam"))
+    assert static["soil_class"].attrs["source"] == "loam everywhere (no soil map ingested)"
+    assert np.all(np.isnan(static["elevation"].values))
+    assert "no ERA5 geopotential file" in static["elevation"].attrs["source"]
+    with pytest.raises(TccasInputError, match=r"soil_class map holds the index 7 \.\. 7"):
+        write_static(store, GRID, BLOCK_CELLS, None, None,
+                     uniform_soil_class(GRID, "loam").copy(data=np.full(GRID.shape, 7)),
+                     unknown_elevation(GRID), 0.01, met_lattice(GRID))
 
 
 def test_gdal_reads_the_static_maps_georeferenced(static_store):
@@ -256,6 +355,10 @@ def test_gdal_reads_the_static_maps_georeferenced(static_store):
         assert raster.crs.to_epsg() == 4326
         assert raster.transform.to_gdal() == pytest.approx(GRID.transform)
         assert raster.shape == GRID.shape
+    with rasterio.open(f'ZARR:"{static_store}":/{STATIC}/elevation') as raster:
+        assert raster.crs.to_epsg() == 4326
+        assert raster.transform.to_gdal() == pytest.approx(GRID.transform)
+        np.testing.assert_array_equal(raster.read(1), _elevation().values)
 
 
 # -------------------------------------------------------------------- observations

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
 import xarray as xr
 
 from tccas.catalog.catalogue import (
     METEO,
     OBS,
+    SOIL_NAMES,
     STATIC,
     WEIGHTS,
     block_of_cells,
@@ -35,10 +37,18 @@ from tccas.catalog.cci_landcover import (
     cci_landcover_file_name,
     write_cci_landcover,
 )
-from tccas.catalog.era5 import era5_to_forcing
+from tccas.catalog.era5 import STANDARD_GRAVITY, era5_to_forcing
+from tccas.catalog.soil_texture import (
+    NO_DATA,
+    USDA_TO_SOIL,
+    read_soil_texture,
+    soil_texture_file_name,
+    write_soil_texture,
+)
 from tccas.catalog.troposif_writer import write_troposif_l2b
 from tccas.catalog.weather import generate_era5_weather
 from tccas.model.errors import TccasInputError
+from tccas.model.parameters import SOIL_CLASSES
 from tccas.operators.footprint import quad_weights
 from tccas.pipeline.cli import main
 from tccas.pipeline.config import load_config
@@ -124,6 +134,55 @@ def write_landcover(folder: Path) -> Path:
     classes["BARE"] += 6.0
     classes["WATER_INLAND"] += 4.0
     return write_cci_landcover(folder / cci_landcover_file_name(2020), classes, lat, lon, 2020)
+
+
+def elevation_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """[m] the constructed relief: linear, so bilinear interpolation is exact."""
+    return 500.0 + 100.0 * (lat - 37.0) - 20.0 * lon
+
+
+def write_geopotential(folder: Path) -> Path:
+    """The invariant ERA5 geopotential of the relief over Iberia (new CDS layout)."""
+    lats = np.arange(43.0, 36.99, -0.25)
+    lons = np.arange(-9.5, -1.99, 0.25)
+    z = STANDARD_GRAVITY * elevation_m(lats[:, None], lons[None, :])
+    ds = xr.Dataset({"z": (("valid_time", "latitude", "longitude"), z[None],
+                           {"units": "m**2 s**-2", "long_name": "Geopotential"})},
+                    coords={"valid_time": [np.datetime64("2023-01-01T00", "ns")],
+                            "latitude": lats, "longitude": lons, "number": 0,
+                            "expver": ("valid_time", ["0001"])})
+    path = folder / "ERA5_geopotential.nc"
+    ds.to_netcdf(path)
+    return path
+
+
+#: USDA classes of the soil map: each 0.25 degree cell is 10 pixels of its majority class
+#: and 6 of the next one; the cells of the northern row have no data.
+SOIL_CYCLE = np.array([12, 11, 9, 7, 8, 4, 1])
+
+
+def soil_majority(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The USDA majority class of the cells (row, col) of the Iberia grid."""
+    return SOIL_CYCLE[(rows + 2 * cols) % SOIL_CYCLE.size]
+
+
+def write_soil_map(folder: Path, name: str = soil_texture_file_name()) -> Path:
+    """A soil texture GeoTIFF of the Iberia grid, 1/16 degree pixels (4 x 4 per cell)."""
+    grid = config().region.model_grid()
+    per_cell = 4
+    rows, cols = np.divmod(np.arange(grid.n_cells), grid.nx)
+    majority = soil_majority(rows, cols).reshape(grid.shape)
+    minority = SOIL_CYCLE[(rows + 2 * cols + 3) % SOIL_CYCLE.size].reshape(grid.shape)
+    pattern = np.arange(per_cell * per_cell).reshape(per_cell, per_cell) < 6  # minority
+    codes = np.where(np.tile(pattern, grid.shape),
+                     np.repeat(np.repeat(minority, per_cell, 0), per_cell, 1),
+                     np.repeat(np.repeat(majority, per_cell, 0), per_cell, 1))
+    codes[:per_cell] = NO_DATA
+    west, _, _, north = grid.bounds
+    step = grid.dx / per_cell
+    lat = north - step * (np.arange(codes.shape[0]) + 0.5)
+    lon = west + step * (np.arange(codes.shape[1]) + 0.5)
+    return write_soil_texture(folder / name, codes, lat, lon)
 
 
 def tree_digest(path: Path) -> dict[str, str]:
@@ -229,6 +288,12 @@ def test_static_maps_and_tiles_come_from_the_land_cover(built):
                                0.9 - trees[tiles.pft == 9], rtol=1e-6)
     np.testing.assert_array_equal(tiles.met_cell, tiles.cell)
     assert set(tiles.soil) == {"sandy_loam"}
+    # no soil map and no geopotential file: the configured class and no elevation
+    assert static.attrs["soil"] == "sandy_loam everywhere (no soil map ingested)"
+    assert np.all(static["soil_class"].values == SOIL_NAMES.index("sandy_loam"))
+    assert np.all(static["soil_albedo_dry"].values == np.float32(0.28))
+    assert np.all(np.isnan(static["elevation"].values))
+    assert "no ERA5 geopotential file" in static.attrs["elevation"]
 
 
 def test_meteorology_is_chunked_by_block_and_interpolated_exactly(built):
@@ -287,6 +352,131 @@ def test_new_files_merge_into_the_catalogue_as_one_ingest_would(raw, tmp_path):
             xr.open_zarr(once, group=f"{OBS}/sif743/{WEIGHTS}")[name].values)
     assert sorted(e["sha256"] for e in merged.provenance) == sorted(
         e["sha256"] for e in direct.provenance)
+
+
+@pytest.fixture(scope="module")
+def static_raw(tmp_path_factory) -> Path:
+    """Land cover, the ERA5 geopotential and a soil texture map of Iberia."""
+    folder = tmp_path_factory.mktemp("static-raw")
+    write_landcover(folder)
+    write_geopotential(folder)
+    write_soil_map(folder)
+    return folder
+
+
+def test_elevation_soil_classes_and_albedos_come_from_their_files(static_raw, tmp_path):
+    out = tmp_path / "static.zarr"
+    report = run_ingest(config(), static_raw, out, show_progress=False)
+    assert sorted(f.product for f in report.of_status("ingested")) == [
+        "cci_landcover", "era5_geopotential", "soil_texture"]
+    catalogue = open_catalogue(out)
+    readers = {e["product"]: e["reader"] for e in catalogue.provenance}
+    assert readers["era5_geopotential"] == "tccas.catalog.era5.open_era5_geopotential"
+    assert readers["soil_texture"] == "tccas.catalog.soil_texture.read_soil_texture"
+    grid = catalogue.grid
+    static = catalogue.static()
+    np.testing.assert_allclose(static["elevation"].values,
+                               elevation_m(grid.y[:, None], grid.x[None, :]), rtol=1e-6)
+    assert "ERA5_geopotential.nc" in static.attrs["elevation"]
+    assert "9.80665" in static.attrs["elevation"] and static["elevation"].attrs["units"] == "m"
+    rows, cols = np.divmod(np.arange(grid.n_cells), grid.nx)
+    expected = np.array([SOIL_NAMES.index(USDA_TO_SOIL[int(code)])
+                         for code in soil_majority(rows, cols)]).reshape(grid.shape)
+    expected[0] = SOIL_NAMES.index("sandy_loam")  # no data: the configured class
+    np.testing.assert_array_equal(static["soil_class"].values, expected)
+    assert static["soil_class"].attrs["n_fallback_cells"] == grid.nx
+    assert static.attrs["soil"].startswith(soil_texture_file_name() + ": majority")
+    for kind in ("dry", "wet"):
+        albedo = np.array([getattr(SOIL_CLASSES[n], f"albedo_{kind}") for n in SOIL_NAMES])
+        np.testing.assert_array_equal(static[f"soil_albedo_{kind}"].values,
+                                      albedo[expected].astype(np.float32))
+    for name in ("elevation", "soil_class", "soil_albedo_dry", "soil_albedo_wet"):
+        zarray = json.loads((out / STATIC / name / ".zarray").read_text())
+        assert zarray["chunks"] == [8, 8] and zarray["shape"] == [19, 24]
+        assert static[name].attrs["grid_mapping"] == "spatial_ref"
+    for block in catalogue.blocks:
+        tiles, cells = catalogue.block_tiles(block)
+        cell = cells[tiles.cell]
+        assert tiles.soil == tuple(SOIL_NAMES[i] for i in expected.ravel()[cell])
+    before = tree_digest(out)
+    assert not run_ingest(config(), static_raw, out, show_progress=False).changed
+    assert tree_digest(out) == before
+
+
+def test_soil_and_elevation_before_the_land_cover_are_kept_for_its_tiles(static_raw, tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    for path in static_raw.iterdir():
+        if not path.name.startswith("ESACCI-LC"):
+            shutil.copy(path, folder)
+    out = tmp_path / "cat.zarr"
+    report = run_ingest(config(), folder, out, show_progress=False)
+    assert report.n_tiles is None and any("tiles/ not written" in n for n in report.notes)
+    soil_only = xr.open_zarr(out, group=STATIC, consolidated=False)
+    assert "pft_fraction" not in soil_only and not open_catalogue(out).has_tiles
+    soil = soil_only["soil_class"].values
+    assert len(np.unique(soil)) > 3
+    shutil.copy(next(static_raw.glob("ESACCI-LC*")), folder)
+    report = run_ingest(config(), folder, out, show_progress=False)
+    assert [f.product for f in report.of_status("ingested")] == ["cci_landcover"]
+    catalogue = open_catalogue(out)
+    static = catalogue.static()
+    np.testing.assert_array_equal(static["soil_class"].values, soil)
+    assert static.attrs["source"] == cci_landcover_file_name(2020)
+    assert not np.isnan(static["elevation"].values).any()
+    tiles, cells = catalogue.block_tiles(5)
+    assert tiles.soil == tuple(SOIL_NAMES[i] for i in soil.ravel()[cells[tiles.cell]])
+    # later soil maps replace the classes and keep the cover; of two depths the shallower
+    # (here all sand where it has data) is used
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    texture = read_soil_texture(write_soil_map(newer, soil_texture_file_name(100)))
+    for depth, code in ((100, 7), (10, 12)):  # loam at 100 cm, sand at 10 cm
+        write_soil_texture(newer / soil_texture_file_name(depth),
+                           np.where(texture.values > 0, code, 0), texture["y"].values,
+                           texture["x"].values)
+    report = run_ingest(config(), newer, out, show_progress=False)
+    assert (f"several soil texture files: {soil_texture_file_name(10)} used, not "
+            f"{soil_texture_file_name(100)}") in report.notes
+    static = open_catalogue(out).static()
+    classes = static["soil_class"].values
+    assert np.all(classes[0] == SOIL_NAMES.index("sandy_loam"))  # no data: fallback
+    assert np.all(classes[1:] == SOIL_NAMES.index("sand"))
+    assert report.n_tiles == 2 * catalogue.grid.n_cells
+    assert static.attrs["source"] == cci_landcover_file_name(2020)
+
+
+def test_bad_soil_and_geopotential_files_are_rejected_with_their_reason(tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    write_landcover(folder)
+    soil = write_soil_map(folder)
+    with rasterio.open(soil, "r+") as tif:  # one pixel of an unknown class
+        values = tif.read(1)
+        values[30, 40] = 13
+        tif.write(values, 1)
+    geopotential = write_geopotential(folder)
+    with xr.open_dataset(geopotential) as opened:
+        ds = opened.load()
+    ds["z"].attrs["units"] = "m"
+    ds.to_netcdf(folder / "ERA5_geopotential_m.nc")
+    geopotential.unlink()
+    out = tmp_path / "cat.zarr"
+    report = run_ingest(config(), folder, out, show_progress=False)
+    reasons = {f.path.name: f.reason for f in report.of_status("rejected")}
+    assert reasons == {
+        soil.name: "variable 'soil_texture_class' (band 1) holds the value 13, which is "
+                   "neither a USDA texture class (1-12) nor the nodata value 255",
+        "ERA5_geopotential_m.nc": "variable 'z' has units 'm'; expected 'm**2 s**-2' "
+                                  "(geopotential)"}
+    status = {e["name"]: e["status"] for e in open_catalogue(out).provenance}
+    assert status[soil.name] == status["ERA5_geopotential_m.nc"] == "rejected"
+    static = open_catalogue(out).static()
+    assert static.attrs["soil"] == "sandy_loam everywhere (no soil map ingested)"
+    assert np.all(np.isnan(static["elevation"].values))
+    with pytest.raises(TccasInputError, match=r"--strict: .*units 'm'.*holds the value 13"):
+        run_ingest(config(), folder, tmp_path / "strict.zarr", strict=True,
+                   show_progress=False)
 
 
 @pytest.fixture

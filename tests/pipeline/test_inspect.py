@@ -23,6 +23,7 @@ from tccas.catalog.cci_landcover import (
 )
 from tccas.catalog.jrc_tip import composite_starts, write_jrc_tip
 from tccas.catalog.smos_ic import ease2_centres, smos_ic_file_name, write_smos_ic
+from tccas.catalog.soil_texture import soil_texture_file_name, write_soil_texture
 from tccas.catalog.troposif_writer import write_troposif_l2b
 from tccas.model.errors import TccasInputError
 from tccas.pipeline.cli import main
@@ -196,6 +197,17 @@ def synthetic(tmp_path_factory):
         "solar_zenith_angle": np.full(m, 30.0), "viewing_zenith_angle": np.full(m, 10.0),
         "cloud_fraction_L2": np.linspace(0.0, 0.9, m),
     }, dt.date(2023, 7, 1), sif735_fill_fraction=0.0)
+    soil = np.array([[12, 12, 9, 0], [1, 7, 7, 11], [0, 0, 8, 8]], np.uint8)  # 0: no data
+    files["soil_texture"] = write_soil_texture(
+        folder / soil_texture_file_name(30), soil, 40.0 - (np.arange(3) + 0.5) / 480,
+        -5.8 + (np.arange(4) + 0.5) / 480)
+    files["era5_geopotential"] = folder / "ERA5_geopotential.nc"
+    xr.Dataset({"z": (("valid_time", "latitude", "longitude"),
+                      np.array([[[9806.65, 0.0], [980.665, 19613.3]]]),
+                      {"units": "m**2 s**-2"})},
+               coords={"valid_time": [np.datetime64("2023-01-01", "ns")],
+                       "latitude": [40.25, 40.0], "longitude": [-6.0, -5.75]}).to_netcdf(
+        files["era5_geopotential"])
     return files, n
 
 
@@ -213,6 +225,10 @@ def test_synthetic_products_are_recognised_and_counted(synthetic):
         "troposif": ("TROPOSIF SIF (TROPOMI L2/L2B)",
                      {"sif743": {"n_valid": 8, "n_after_qc": 7},
                       "sif735": {"n_valid": 8, "n_after_qc": 7}}),
+        "soil_texture": ("OpenLandMap soil texture class (USDA system)",
+                         {"soil_texture_class": {"n_valid": 9, "n_after_qc": 9}}),
+        "era5_geopotential": ("ERA5 / ERA5-Land surface geopotential (invariant)",
+                              {"z": {"n_valid": 4, "n_after_qc": 4}}),
     }
     for key, (label, streams) in expected.items():
         assert detect_product(files[key]) == key
@@ -221,11 +237,21 @@ def test_synthetic_products_are_recognised_and_counted(synthetic):
         assert summary["streams"] == streams, key
     assert inspect_file(files["troposif"])["time_end"] == "2023-07-01T12:07:00"
     assert inspect_file(files["jrc_tip"])["n_records"] == 2 * 5 * 4
+    soil = inspect_file(files["soil_texture"])
+    assert soil["n_records"] == 12 and soil["details"]["depth_cm"] == 30
+    assert soil["details"]["classes"] == {"Cl": 1, "SiCl": 0, "SaCl": 0, "ClLo": 0,
+                                          "SiClLo": 0, "SaClLo": 0, "Lo": 2, "SiLo": 2,
+                                          "SaLo": 1, "Si": 0, "LoSa": 1, "Sa": 2}
+    assert (soil["time_start"], soil["time_end"]) == ("1950-01-01T00:00:00",
+                                                      "2017-12-31T23:59:59")
+    relief = inspect_file(files["era5_geopotential"])["details"]
+    assert (relief["elevation_min_m"], relief["elevation_max_m"]) == (0.0, 2000.0)
+    assert relief["elevation_mean_m"] == pytest.approx(775.0)
 
 
 def test_gridded_products_are_recognised_by_content(synthetic, tmp_path):
     files, _ = synthetic
-    for key in ("smos_ic", "jrc_tip", "cci_landcover"):
+    for key in ("smos_ic", "jrc_tip", "cci_landcover", "era5_geopotential"):
         anonymous = tmp_path / f"{key}_renamed.nc"
         shutil.copyfile(files[key], anonymous)
         assert detect_product(anonymous) == key

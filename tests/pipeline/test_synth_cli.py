@@ -10,11 +10,14 @@ import pytest
 import xarray as xr
 from scipy import sparse
 
+from tccas.catalog.catalogue import SOIL_NAMES
 from tccas.catalog.cci_biomass import read_cci_biomass
-from tccas.catalog.era5 import era5_to_forcing, open_era5
+from tccas.catalog.era5 import era5_to_forcing, open_era5, open_era5_geopotential
 from tccas.catalog.fluxnet import daily_observed_fluxes, read_fullset
 from tccas.catalog.jrc_tip import read_jrc_tip
 from tccas.catalog.smos import read_smos_l2sm
+from tccas.catalog.soil_texture import soil_class_on_grid, soil_texture_file_name
+from tccas.catalog.synth_fields import elevation
 from tccas.catalog.synth_weather import bilinear_matrix, era5_lattice
 from tccas.catalog.troposif import read_troposif
 from tccas.model.driver import SpinUp, run_forward
@@ -54,7 +57,8 @@ def test_writes_every_product_and_the_truth(site_world: Path) -> None:
     assert folders == ["era5", "fluxnet", "jrc_tip", "landcover", "smos_l2", "troposif",
                        "truth.zarr"]
     assert sorted(p.name for p in (site_world / "era5").iterdir()) == [
-        "ERA5_201501_stepType-accum.nc", "ERA5_201501_stepType-instant.nc"]
+        "ERA5_201501_stepType-accum.nc", "ERA5_201501_stepType-instant.nc",
+        "ERA5_geopotential.nc"]
     assert [p.name for p in (site_world / "landcover").iterdir()] == [
         "ESACCI-LC-L4-PFT-Map-300m-P1Y-2015-v2.0.8.nc"]
     assert sorted(p.name for p in (site_world / "fluxnet").iterdir()) == [
@@ -267,6 +271,20 @@ def test_a_small_lapland_box_has_land_cover_tiles(tmp_path: Path) -> None:
     assert 0.05 < float(vod["value_true"].mean()) < 1.5
     t2m = open_era5(sorted((out / "era5").iterdir()))["t2m"]
     assert float(t2m.std(("latitude", "longitude")).mean()) > 0.3
+    # the invariant geopotential is the relief the weather was made on
+    config = load_config("lapland-0.25deg")
+    relief = open_era5_geopotential(out / "era5" / "ERA5_geopotential.nc")
+    lon, lat = np.meshgrid(relief["longitude"].values, relief["latitude"].values)
+    np.testing.assert_allclose(relief.values, elevation(config.region.site_info,
+                                                        config.synth.seed, lon, lat),
+                               rtol=0, atol=1e-3)
+    # the tiles' soils are the majority classes of the written soil map
+    soil_map = out / "soil" / soil_texture_file_name()
+    grid = load_config("lapland-0.25deg", ["region.size_km=60"]).region.model_grid()
+    classes = soil_class_on_grid(soil_map, grid, "sand").values.ravel()
+    assert list(truth["tile_soil"].values) == [SOIL_NAMES[c] for c in
+                                               classes[truth["tile_cell"].values]]
+    assert len(set(truth["tile_soil"].values)) > 1
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -15,6 +15,8 @@ import xarray as xr
 from tccas.catalog.catalogue import open_catalogue
 from tccas.catalog.cci_landcover import cci_landcover_file_name
 from tccas.catalog.cci_lccs import lccs_file_name, read_lccs_map
+from tccas.catalog.era5 import open_era5_geopotential
+from tccas.catalog.soil_texture import soil_texture_file_name
 from tccas.model.parameters import PFTS
 from tccas.pipeline.config import load_config
 from tccas.pipeline.ingest import run_ingest
@@ -98,3 +100,32 @@ def test_without_the_class_map_the_ingest_says_so_and_maps_no_wetland(
         rtol=0.0, atol=2e-7)
     np.testing.assert_array_equal(plain.sel(pft=code["EvCn"]).values,
                                   refined.sel(pft=code["EvCn"]).values)
+
+
+def test_ingested_soils_and_elevation_are_those_of_the_truth(lapland) -> None:
+    folder, report = lapland
+    assert {"soil_texture", "era5_geopotential"} <= {
+        f.product for f in report.of_status("ingested")}
+    catalogue = open_catalogue(folder / "cat.zarr")
+    truth = xr.open_zarr(folder / "raw" / "truth.zarr", consolidated=True)
+    soils = {}
+    for block in catalogue.blocks:
+        block_tiles, cells = catalogue.block_tiles(block)
+        for cell, pft, soil in zip(cells[block_tiles.cell], block_tiles.pft, block_tiles.soil,
+                                   strict=True):
+            soils[int(cell), PFT_NAME[int(pft)]] = soil
+    expected = {(int(c), str(p)): str(s) for c, p, s in zip(
+        truth["tile_cell"].values, truth["tile_pft_name"].values, truth["tile_soil"].values,
+        strict=True)}
+    assert soils == expected
+    assert {"sand", "loamy_sand"} <= set(soils.values())
+    static = catalogue.static()
+    assert static.attrs["soil"].startswith(soil_texture_file_name())
+    assert static["soil_class"].attrs["n_fallback_cells"] == 0
+    # the ERA5 relief at the 0.25 degree cell centres: the mean of the four corners
+    relief = open_era5_geopotential(folder / "raw" / "era5" / "ERA5_geopotential.nc")
+    grid = catalogue.grid
+    corners = relief.interp(latitude=xr.DataArray(grid.y, dims="y"),
+                            longitude=xr.DataArray(grid.x, dims="x"))
+    np.testing.assert_allclose(static["elevation"].values, corners.values, rtol=1e-6)
+    assert 40.0 <= float(static["elevation"].min()) < float(static["elevation"].max()) < 900.0
