@@ -115,6 +115,7 @@ from tccas.catalog.cci_lccs import NO_DATA, map_year, read_lccs_map
 from tccas.catalog.grid import Grid
 from tccas.catalog.gridded import (
     BBox,
+    annual_map_summary,
     axis_window,
     check_bbox,
     decode_floats,
@@ -421,16 +422,8 @@ def inspect_cci_landcover(path: str | Path) -> dict:
             off = np.abs(percent.sum(axis=0) - 100.0) > TOTAL_TOLERANCE_PERCENT
             n_after_qc += int((valid & ~off).sum())
         year = map_year(nc)
-    return {
-        "file": path.name,
-        "product": PRODUCT,
-        "year": year,
-        "grid_shape": (int(lat.size), int(lon.size)),
-        "n_records": int(lat.size * lon.size),
-        "time_start": None if year is None else f"{year:04d}-01-01T00:00:00",
-        "time_end": None if year is None else f"{year:04d}-12-31T23:59:59",
-        "streams": {"pft_fraction": {"n_valid": n_valid, "n_after_qc": n_after_qc}},
-    }
+    return annual_map_summary(path, PRODUCT, year, (lat.size, lon.size),
+                              {"pft_fraction": {"n_valid": n_valid, "n_after_qc": n_after_qc}})
 
 
 # ------------------------------------------------------------------------------ writer

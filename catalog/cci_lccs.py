@@ -43,10 +43,12 @@ import xarray as xr
 
 from tccas.catalog.gridded import (
     BBox,
+    annual_map_summary,
     axis_window,
     check_bbox,
     decode_floats,
     regular_spacing,
+    row_blocks,
     write_annual_latlon_frame,
 )
 from tccas.catalog.observations import open_product
@@ -168,30 +170,13 @@ def read_lccs_map(path: str | Path, bbox: BBox | None = None) -> xr.DataArray:
     path = Path(path)
     window = check_bbox(bbox, str(path))
     with open_product(path) as nc:
-        missing = [name for name in ("lat", "lon", VARIABLE) if name not in nc.variables]
-        if missing:
-            raise TccasInputError(f"{path}: not a CCI LC class map: variable(s) "
-                                  f"{', '.join(missing)} missing")
-        lat = nc["lat"][:].astype(np.float64)
-        lon = nc["lon"][:].astype(np.float64)
-        variable = nc[VARIABLE]
-        if len(variable.shape) != 3 or variable.shape[1:] != (lat.size, lon.size):
-            raise TccasInputError(f"{path}: variable '{VARIABLE}' has shape {variable.shape}, "
-                                  f"expected (1, {lat.size}, {lon.size}) (time, lat, lon)")
-        if variable.shape[0] != 1:
-            raise TccasInputError(f"{path}: variable '{VARIABLE}' holds {variable.shape[0]} "
-                                  "maps; expected one map per file (time = 1)")
-        legend = _legend(variable, path)
+        lat, lon, variable, legend = _map_layout(nc, path)
         lat_index, lon_index = ((slice(None), slice(None)) if window is None else
                                 (axis_window(lat, window[1], window[3]),
                                  axis_window(lon, window[0], window[2])))
         decoded = decode_floats(variable, (0, lat_index, lon_index))
         year = map_year(nc)
-    codes = np.where(np.isfinite(decoded), decoded, NO_DATA).astype(np.int64) % 256
-    unknown = ~np.isin(codes, list(legend))
-    if unknown.any():
-        raise TccasInputError(f"{path}: variable '{VARIABLE}' holds the code "
-                              f"{int(codes[unknown][0])}, which is not in its flag_values")
+    codes = _codes(decoded, legend, path)
     lat, lon = lat[lat_index], lon[lon_index]
     spacing = abs(regular_spacing(lat, "lat", str(path), RESOLUTION_DEG))
     regular_spacing(lon, "lon", str(path), RESOLUTION_DEG)
@@ -279,6 +264,70 @@ def write_lccs_map(path: str | Path, lccs_class: np.ndarray, lat: np.ndarray,
             layer.setncatts({**attrs, "grid_mapping": "crs"})
             layer[0] = values
     return path
+
+
+def inspect_lccs_map(path: str | Path) -> dict:
+    """Summarise a CCI LC class map, scanning it block by block (a global map has 8.4e9
+    cells).
+
+    Returns
+    -------
+    dict
+        As :func:`tccas.catalog.gridded.annual_map_summary`, with ``streams``:
+        ``{"lccs_class": {"n_valid": cells with a class (not 0, no_data, nor fill),
+        "n_after_qc": the same}}`` (codes outside the legend are an error, as in
+        :func:`read_lccs_map`) and ``classes``: the number of cells of each class used by
+        the PFT refinement (:data:`CLASSES_USED`).
+
+    Raises
+    ------
+    TccasInputError
+        As :func:`read_lccs_map`.
+    """
+    path = Path(path)
+    n_valid = 0
+    used = dict.fromkeys(CLASSES_USED, 0)
+    with open_product(path) as nc:
+        lat, lon, variable, legend = _map_layout(nc, path)
+        for rows in row_blocks(lat.size, lon.size):
+            codes = _codes(decode_floats(variable, (0, rows, slice(None))), legend, path)
+            n_valid += int(np.count_nonzero(codes != NO_DATA))
+            for code in used:
+                used[code] += int(np.count_nonzero(codes == code))
+        year = map_year(nc)
+    summary = annual_map_summary(path, PRODUCT, year, (lat.size, lon.size),
+                                 {VARIABLE: {"n_valid": n_valid, "n_after_qc": n_valid}})
+    return {**summary, "classes": {LCCS_LEGEND[code]: n for code, n in used.items()}}
+
+
+def _map_layout(nc: netCDF4.Dataset, path: Path
+                ) -> tuple[np.ndarray, np.ndarray, netCDF4.Variable, dict[int, str]]:
+    """``lat``, ``lon`` [degree], the ``lccs_class`` variable and its legend, checked."""
+    missing = [name for name in ("lat", "lon", VARIABLE) if name not in nc.variables]
+    if missing:
+        raise TccasInputError(f"{path}: not a CCI LC class map: variable(s) "
+                              f"{', '.join(missing)} missing")
+    lat = nc["lat"][:].astype(np.float64)
+    lon = nc["lon"][:].astype(np.float64)
+    variable = nc[VARIABLE]
+    if len(variable.shape) != 3 or variable.shape[1:] != (lat.size, lon.size):
+        raise TccasInputError(f"{path}: variable '{VARIABLE}' has shape {variable.shape}, "
+                              f"expected (1, {lat.size}, {lon.size}) (time, lat, lon)")
+    if variable.shape[0] != 1:
+        raise TccasInputError(f"{path}: variable '{VARIABLE}' holds {variable.shape[0]} "
+                              "maps; expected one map per file (time = 1)")
+    return lat, lon, variable, _legend(variable, path)
+
+
+def _codes(decoded: np.ndarray, legend: dict[int, str], path: Path) -> np.ndarray:
+    """Class codes (int64, 0 for fill) of decoded values, each checked against the
+    legend."""
+    codes = np.where(np.isfinite(decoded), decoded, NO_DATA).astype(np.int64) % 256
+    unknown = ~np.isin(codes, list(legend))
+    if unknown.any():
+        raise TccasInputError(f"{path}: variable '{VARIABLE}' holds the code "
+                              f"{int(codes[unknown][0])}, which is not in its flag_values")
+    return codes
 
 
 def _legend(variable: netCDF4.Variable, path: Path) -> dict[int, str]:

@@ -244,6 +244,24 @@ def write_annual_latlon_frame(nc: netCDF4.Dataset, lat: NDArray[np.float64],
     crs.setncatts(WGS84_GRID_MAPPING)
 
 
+def annual_map_summary(path: Path, product: str, year: int | None, shape: tuple[int, int],
+                       streams: dict[str, dict[str, int]]) -> dict:
+    """The ``inspect`` summary of an annual lat/lon map (CCI Land Cover PFT and class
+    maps): ``file``, ``product``, ``year``, ``grid_shape`` (n_lat, n_lon), ``n_records``
+    (cells), ``time_start``/``time_end`` (1 January and 31 December of the year, None
+    when it is unknown) and ``streams``."""
+    return {
+        "file": path.name,
+        "product": product,
+        "year": year,
+        "grid_shape": (int(shape[0]), int(shape[1])),
+        "n_records": int(shape[0] * shape[1]),
+        "time_start": None if year is None else f"{year:04d}-01-01T00:00:00",
+        "time_end": None if year is None else f"{year:04d}-12-31T23:59:59",
+        "streams": streams,
+    }
+
+
 def iso_time(time: np.datetime64) -> str:
     """ISO 8601 text of a UTC time to the second (to the microsecond if it has them)."""
     unit = "s" if time.astype("datetime64[us]").astype(np.int64) % 1_000_000 == 0 else "us"

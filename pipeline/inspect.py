@@ -14,6 +14,8 @@ SMOS-IC            ``SM_*_MIR_CDF3S[AD]_*``                     ``Soil_Moisture`
 JRC-TIP            (none known)                                 ``fapar`` +
                                                                 ``fapar_uncertainty``
 CCI Land Cover PFT ``ESACCI-LC-L4-PFT-Map-*``                   ``TREES-BE``
+CCI LC class map   ``ESACCI-LC-L4-LCCS-Map-*``,                 ``lccs_class``
+                   ``C3S-LC-L4-LCCS-Map-*``
 CCI Biomass AGB    ``[TILE_]ESACCI-BIOMASS-L4-AGB-*`` (.nc/.tif) ``agb``
 Soil texture class ``*texture.class_usda*.tif`` (OpenLandMap)   (GeoTIFF)
 ERA5 / ERA5-Land   (any)                                        an ERA5 short name (``t2m``,
@@ -62,6 +64,7 @@ import xarray as xr
 from tccas.catalog.cci_biomass import FILE_NAME as BIOMASS_NAME
 from tccas.catalog.cci_biomass import inspect_cci_biomass
 from tccas.catalog.cci_landcover import inspect_cci_landcover
+from tccas.catalog.cci_lccs import inspect_lccs_map
 from tccas.catalog.era5 import ERA5_VARIABLES, GEOPOTENTIAL, open_era5, open_era5_geopotential
 from tccas.catalog.fluxnet import GOOD_QC_MAX, read_fullset
 from tccas.catalog.gridded import iso_time
@@ -79,6 +82,7 @@ PRODUCTS: dict[str, str] = {
     "smos_ic": "SMOS-IC soil moisture and L-VOD",
     "jrc_tip": "JRC-TIP FAPAR",
     "cci_landcover": "ESA CCI Land Cover PFT",
+    "cci_lccs": "ESA CCI Land Cover LCCS class map",
     "cci_biomass": "ESA CCI Biomass AGB",
     "era5": "ERA5 / ERA5-Land hourly single levels",
     "era5_geopotential": "ERA5 / ERA5-Land surface geopotential (invariant)",
@@ -93,6 +97,7 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^SM_\w{4}_MIR_SMUDP2_"), "smos_l2"),
     (re.compile(r"^SM_\w{4}_MIR_CDF3S[AD]_"), "smos_ic"),
     (re.compile(r"^ESACCI-LC-L4-PFT-Map"), "cci_landcover"),
+    (re.compile(r"^(ESACCI|C3S)-LC-L4-LCCS-Map"), "cci_lccs"),
     (BIOMASS_NAME, "cci_biomass"),
     (re.compile(r"texture\.class_usda.*\.tiff?$", re.IGNORECASE), "soil_texture"),
     (re.compile(r"\.csv$", re.IGNORECASE), "fluxnet_csv"),
@@ -216,6 +221,7 @@ def _detect_netcdf(path: Path) -> str:
         ({"Soil_Moisture", "Grid_Point_ID"}, "smos_l2"),
         ({"Soil_Moisture", "Quality_Flag"}, "smos_ic"),
         ({"TREES-BE"}, "cci_landcover"),
+        ({"lccs_class"}, "cci_lccs"),
         ({"agb"}, "cci_biomass"),
         ({tip.fapar, tip.fapar_sigma}, "jrc_tip"),
     )
@@ -373,6 +379,7 @@ _SUMMARISERS: dict[str, Callable[[Path], dict]] = {
     "smos_ic": _gridded(inspect_smos_ic),
     "jrc_tip": _gridded(inspect_jrc_tip),
     "cci_landcover": _gridded(inspect_cci_landcover),
+    "cci_lccs": _gridded(inspect_lccs_map),
     "cci_biomass": _gridded(inspect_cci_biomass),
     "era5": _era5,
     "era5_geopotential": _era5_geopotential,

@@ -21,6 +21,7 @@ from tccas.catalog.cci_landcover import (
     cci_landcover_file_name,
     write_cci_landcover,
 )
+from tccas.catalog.cci_lccs import LCCS_LEGEND, lccs_file_name, write_lccs_map
 from tccas.catalog.jrc_tip import composite_starts, write_jrc_tip
 from tccas.catalog.smos_ic import ease2_centres, smos_ic_file_name, write_smos_ic
 from tccas.catalog.soil_texture import soil_texture_file_name, write_soil_texture
@@ -183,6 +184,10 @@ def synthetic(tmp_path_factory):
     files["cci_landcover"] = write_cci_landcover(
         folder / cci_landcover_file_name(2020), percent, 40.0 - (np.arange(3) + 0.5) / 360,
         -5.8 + (np.arange(4) + 0.5) / 360, 2020)
+    lccs = np.array([[160, 160, 140, 0], [70, 70, 180, 210], [10, 130, 170, 0]], np.uint8)
+    files["cci_lccs"] = write_lccs_map(
+        folder / lccs_file_name(2020), lccs, 40.0 - (np.arange(3) + 0.5) / 360,
+        -5.8 + (np.arange(4) + 0.5) / 360, 2020)
     agb = np.arange(12.0).reshape(3, 4)
     files["cci_biomass"] = write_cci_biomass_geotiff(folder, agb, agb / 2, -5.8, 40.0, 2020)[0]
     m = 8
@@ -225,6 +230,8 @@ def test_synthetic_products_are_recognised_and_counted(synthetic):
         "troposif": ("TROPOSIF SIF (TROPOMI L2/L2B)",
                      {"sif743": {"n_valid": 8, "n_after_qc": 7},
                       "sif735": {"n_valid": 8, "n_after_qc": 7}}),
+        "cci_lccs": ("ESA CCI Land Cover LCCS class map",
+                     {"lccs_class": {"n_valid": 10, "n_after_qc": 10}}),
         "soil_texture": ("OpenLandMap soil texture class (USDA system)",
                          {"soil_texture_class": {"n_valid": 9, "n_after_qc": 9}}),
         "era5_geopotential": ("ERA5 / ERA5-Land surface geopotential (invariant)",
@@ -237,6 +244,10 @@ def test_synthetic_products_are_recognised_and_counted(synthetic):
         assert summary["streams"] == streams, key
     assert inspect_file(files["troposif"])["time_end"] == "2023-07-01T12:07:00"
     assert inspect_file(files["jrc_tip"])["n_records"] == 2 * 5 * 4
+    classes = inspect_file(files["cci_lccs"])
+    assert classes["details"]["classes"] == {LCCS_LEGEND[code]: n for code, n in
+                                             ((140, 1), (160, 2), (170, 1), (180, 1))}
+    assert (classes["time_start"], classes["n_records"]) == ("2020-01-01T00:00:00", 12)
     soil = inspect_file(files["soil_texture"])
     assert soil["n_records"] == 12 and soil["details"]["depth_cm"] == 30
     assert soil["details"]["classes"] == {"Cl": 1, "SiCl": 0, "SaCl": 0, "ClLo": 0,
@@ -251,7 +262,7 @@ def test_synthetic_products_are_recognised_and_counted(synthetic):
 
 def test_gridded_products_are_recognised_by_content(synthetic, tmp_path):
     files, _ = synthetic
-    for key in ("smos_ic", "jrc_tip", "cci_landcover", "era5_geopotential"):
+    for key in ("smos_ic", "jrc_tip", "cci_landcover", "cci_lccs", "era5_geopotential"):
         anonymous = tmp_path / f"{key}_renamed.nc"
         shutil.copyfile(files[key], anonymous)
         assert detect_product(anonymous) == key
