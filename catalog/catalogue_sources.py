@@ -92,6 +92,9 @@ class Product:
     read : ``read(path, stream, screening, bbox) -> canonical table`` (observation
         products); ``bbox`` = (west, south, east, north) [degree] to subset gridded files.
     default_screening : ``default_screening(stream) -> screening dataclass``.
+    companions : ``companions(path) -> paths`` of the ``companion`` files present that the
+        reader of ``path`` also reads; they count in the file's checksum
+        (:func:`file_checksum`), so a companion added later makes the file new again.
     """
 
     name: str
@@ -100,6 +103,19 @@ class Product:
     streams: tuple[str, ...] = ()
     read: Reader | None = None
     default_screening: Callable[[str], Any] | None = None
+    companions: Callable[[Path], tuple[Path, ...]] | None = None
+
+
+def _lccs_companions(path: Path) -> tuple[Path, ...]:
+    companion = find_lccs_companion(path)
+    return () if companion is None else (companion,)
+
+
+def _biomass_companions(path: Path) -> tuple[Path, ...]:
+    """The AGB_SD tile of a GeoTIFF AGB tile (a netCDF map holds its own SD)."""
+    twin = path.with_name(path.name.replace("-AGB-MERGED-", "-AGB_SD-MERGED-"))
+    return (twin,) if path.suffix.lower() in (".tif", ".tiff") and twin != path and \
+        twin.is_file() else ()
 
 
 PRODUCTS: dict[str, Product] = {
@@ -135,9 +151,11 @@ PRODUCTS: dict[str, Product] = {
                 streams=(BIOMASS_STREAM,),
                 read=lambda path, _, rules, bbox: read_cci_biomass(
                     path, bbox=bbox, screening=rules),
-                default_screening=lambda stream: BiomassScreening()),
+                default_screening=lambda stream: BiomassScreening(),
+                companions=_biomass_companions),
         Product("cci_biomass_sd", "companion", ("*esacci-biomass-l4-agb_sd-merged-*",)),
-        Product("cci_landcover", "landcover", ("esacci-lc-l4-pft-map-*.nc",)),
+        Product("cci_landcover", "landcover", ("esacci-lc-l4-pft-map-*.nc",),
+                companions=_lccs_companions),
         # before "era5", whose patterns match these names too
         Product("era5_geopotential", "elevation",
                 ("*era5*geopotential*.nc", "*era5*geopotential*.zip", "*era5*orography*.nc",
@@ -188,7 +206,25 @@ def screening_for(product: Product, stream: str, qc: dict[str, Any]) -> Any:
     return dataclasses.replace(default, **qc)
 
 
-def sha256_of(path: Path, block_size: int = 1 << 22) -> str:
+def file_checksum(job: tuple[Path, str]) -> str:
+    """The identity of a raw file ``(path, product name)`` in the catalogue's provenance:
+    :func:`sha256_of` the file, or, when the product reads companions with it (an LCCS
+    class map beside a CCI LC PFT file, the AGB_SD tile of an AGB tile), the SHA-256 of the
+    file's and then each companion's name and contents."""
+    path, product_name = job
+    product = PRODUCTS.get(product_name)      # the truth store is no product file
+    companions = None if product is None else product.companions
+    present = () if companions is None else companions(path)
+    if not present:
+        return sha256_of(path)
+    digest = hashlib.sha256()
+    for file in (path, *present):
+        digest.update(file.name.encode())
+        _update(digest, file)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
     """SHA-256 of a file, or of a folder (a Zarr store): its files' relative paths and
     contents in sorted order."""
     digest = hashlib.sha256()
@@ -196,10 +232,14 @@ def sha256_of(path: Path, block_size: int = 1 << 22) -> str:
     for file in files:
         if path.is_dir():
             digest.update(str(file.relative_to(path)).encode())
-        with file.open("rb") as handle:
-            while chunk := handle.read(block_size):
-                digest.update(chunk)
+        _update(digest, file)
     return digest.hexdigest()
+
+
+def _update(digest: Any, file: Path, block_size: int = 1 << 22) -> None:
+    with file.open("rb") as handle:
+        while chunk := handle.read(block_size):
+            digest.update(chunk)
 
 
 @dataclass(frozen=True)

@@ -65,10 +65,10 @@ from tccas.catalog.catalogue_sources import (
     Region,
     classify,
     elevation_on_grid,
+    file_checksum,
     landcover_on_grid,
     observation_parts,
     screening_for,
-    sha256_of,
     soil_on_grid,
 )
 from tccas.catalog.catalogue_write import (
@@ -490,7 +490,8 @@ def _read_new_files(client: Any, used: list[tuple[Path, Product]], old: Catalogu
                     screenings: dict[str, dict[str, Any]], work_dir: Path, show: bool,
                     report: IngestReport) -> None:
     """Checksums, then reading of the new files; fills ``report.files``."""
-    checksums = _map(client, sha256_of, [path for path, _ in used], "checksums", show)
+    checksums = _map(client, file_checksum, [(path, product.name) for path, product in used],
+                     "checksums", show)
     known = {entry["sha256"] for entry in (old.provenance if old is not None else [])}
     seen: set[str] = set()
     jobs, results = [], []

@@ -100,6 +100,14 @@ def test_without_the_class_map_the_ingest_says_so_and_maps_no_wetland(
         rtol=0.0, atol=2e-7)
     np.testing.assert_array_equal(plain.sel(pft=code["EvCn"]).values,
                                   refined.sel(pft=code["EvCn"]).values)
+    # the class map arriving later counts in the PFT file's checksum: the file is
+    # ingested again with it, and then once is enough
+    shutil.copy(folder / "raw" / "landcover" / lccs_file_name(2015), raw)
+    again = run_ingest(config, raw, tmp_path / "cat.zarr", show_progress=False)
+    assert again.changed
+    assert [f.product for f in again.of_status("ingested")] == ["cci_landcover"]
+    assert catalogue_tiles(tmp_path / "cat.zarr") == catalogue_tiles(folder / "cat.zarr")
+    assert not run_ingest(config, raw, tmp_path / "cat.zarr", show_progress=False).changed
 
 
 def test_ingested_soils_and_elevation_are_those_of_the_truth(lapland) -> None:
