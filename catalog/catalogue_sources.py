@@ -33,7 +33,7 @@ from scipy import sparse
 from tccas.catalog.catalogue import TIME_UNITS, block_of_cells
 from tccas.catalog.catalogue_meteo import NETCDF_LOCK, Interpolation, era5_field_on_grid
 from tccas.catalog.cci_biomass import STREAM as BIOMASS_STREAM
-from tccas.catalog.cci_biomass import BiomassScreening, read_cci_biomass
+from tccas.catalog.cci_biomass import BiomassScreening, read_cci_biomass, sd_tile_path
 from tccas.catalog.cci_landcover import aggregate_pft_fractions, read_cci_landcover
 from tccas.catalog.cci_lccs import find_lccs_companion
 from tccas.catalog.era5 import STANDARD_GRAVITY, open_era5_geopotential
@@ -113,9 +113,13 @@ def _lccs_companions(path: Path) -> tuple[Path, ...]:
 
 def _biomass_companions(path: Path) -> tuple[Path, ...]:
     """The AGB_SD tile of a GeoTIFF AGB tile (a netCDF map holds its own SD)."""
-    twin = path.with_name(path.name.replace("-AGB-MERGED-", "-AGB_SD-MERGED-"))
-    return (twin,) if path.suffix.lower() in (".tif", ".tiff") and twin != path and \
-        twin.is_file() else ()
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return ()
+    try:
+        twin = sd_tile_path(path)
+    except TccasInputError:          # the reader reports the name; no companion here
+        return ()
+    return (twin,) if twin.is_file() else ()
 
 
 PRODUCTS: dict[str, Product] = {

@@ -473,7 +473,7 @@ def _open_raster(path: Path, sd_path: str | Path | None) -> Iterator[_Raster]:
         with open_product(path) as nc:
             yield _netcdf_raster(nc, path)
         return
-    sd_file = Path(sd_path) if sd_path is not None else _twin(path)
+    sd_file = Path(sd_path) if sd_path is not None else sd_tile_path(path)
     with open_geotiff(path) as agb, open_geotiff(sd_file) as sd:
         yield _geotiff_raster(agb, sd, path, sd_file)
 
@@ -569,8 +569,10 @@ def _geotiff_raster(agb: xr.DataArray, sd: xr.DataArray, path: Path, sd_path: Pa
                    (int(match["year"]),), read)
 
 
-def _twin(path: Path) -> Path:
-    """The AGB_SD tile next to an AGB tile, by the product's naming pattern."""
+def sd_tile_path(path: Path) -> Path:
+    """The AGB_SD tile next to an AGB GeoTIFF tile, by the product's naming pattern
+    (it need not exist); a :class:`TccasInputError` for the SD tile itself or a name
+    outside the pattern."""
     match = FILE_NAME.match(path.name)
     if match is not None and match["kind"] == "AGB_SD":
         agb = path.name.replace("-AGB_SD-MERGED-", "-AGB-MERGED-")

@@ -1,10 +1,12 @@
-"""Shared test helpers: where the real product fixtures live."""
+"""Shared test helpers: where the real product fixtures live, and a synthetic tower's
+hourly fluxes and weather."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 FIXTURES_ENV = "TCCAS_FIXTURES"
@@ -35,3 +37,21 @@ def fixture_file():
         return path
 
     return find
+
+
+@pytest.fixture(scope="session")
+def tower_hours():
+    """Return a function ``tower_hours(n_hour) -> dict`` of the hourly truth the FLUXNET
+    writer (:func:`tccas.catalog.synth.write_fluxnet`) takes: a clear-sky daily cycle of
+    NEE/GPP [gC m-2 d-1] and ET, steady respiration and weather."""
+
+    def hours(n_hour: int) -> dict[str, np.ndarray]:
+        hour = np.arange(n_hour)
+        daylight = np.clip(np.sin(2 * np.pi * (hour % 24 - 6) / 24), 0, None)
+        steady = {"reco": 2.0, "lw_in": 300.0, "ta": 288.0, "vpd": 800.0, "pa": 98000.0,
+                  "precipitation": 0.0, "ws": 2.0, "swc": 0.2}
+        return {"nee": -8.0 * daylight + 2.0, "gpp": 10.0 * daylight,
+                "et": 0.2 * daylight, "sw_in": 600.0 * daylight,
+                **{name: np.full(n_hour, value) for name, value in steady.items()}}
+
+    return hours

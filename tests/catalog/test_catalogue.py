@@ -35,7 +35,13 @@ from tccas.catalog.catalogue_meteo import (
     met_cells_of,
     met_lattice,
 )
-from tccas.catalog.catalogue_sources import Product, Region, observation_parts
+from tccas.catalog.catalogue_sources import (
+    Product,
+    Region,
+    file_checksum,
+    observation_parts,
+    sha256_of,
+)
 from tccas.catalog.catalogue_write import (
     clone_store,
     merge_stream,
@@ -45,6 +51,7 @@ from tccas.catalog.catalogue_write import (
     write_root_attributes,
     write_static,
 )
+from tccas.catalog.cci_biomass import sd_tile_path, write_cci_biomass_geotiff
 from tccas.catalog.grid import laea_grid, latlon_grid
 from tccas.catalog.observations import FOOTPRINT_CORNERS, build_observations
 from tccas.catalog.troposif import TroposifScreening
@@ -551,3 +558,19 @@ def test_open_catalogue_rejects_what_is_not_a_catalogue(tmp_path):
     zarr.consolidate_metadata(str(tmp_path / "other.zarr"))
     with pytest.raises(TccasInputError, match="not a tccas catalogue"):
         open_catalogue(tmp_path / "other.zarr")
+
+
+def test_a_geotiff_agb_tile_checksum_covers_its_sd_tile(tmp_path):
+    agb = np.arange(12.0).reshape(3, 4)
+    tile = write_cci_biomass_geotiff(tmp_path, agb, agb / 2, -5.8, 40.0, 2020)[0]
+    twin = sd_tile_path(tile)
+    assert twin.is_file() and twin != tile
+    with_sd = file_checksum((tile, "cci_biomass"))
+    assert with_sd != sha256_of(tile)                # the SD tile counts
+    assert file_checksum((tile, "cci_biomass")) == with_sd
+    twin.write_bytes(twin.read_bytes() + b"\0")      # a changed SD tile: a new identity
+    assert file_checksum((tile, "cci_biomass")) != with_sd
+    twin.unlink()                                     # without it: the tile alone
+    assert file_checksum((tile, "cci_biomass")) == sha256_of(tile)
+    # products without companions keep the plain file checksum
+    assert file_checksum((tile, "jrc_tip")) == sha256_of(tile)

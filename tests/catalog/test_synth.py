@@ -497,15 +497,9 @@ def test_bounded_noise_keeps_the_range_and_zero_mean() -> None:
     assert np.isnan(edge[0]) and edge[1] == 0.0 and edge[2] == 1.0
 
 
-def test_fluxnet_noise_is_laplace_with_the_stated_sigma(tmp_path: Path) -> None:
+def test_fluxnet_noise_is_laplace_with_the_stated_sigma(tmp_path: Path, tower_hours) -> None:
     n_hour = 24 * 60
-    hours = np.arange(n_hour)
-    daylight = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None)
-    hourly = {"nee": -8.0 * daylight + 2.0, "gpp": 10.0 * daylight, "reco": np.full(n_hour, 2.0),
-              "et": 0.2 * daylight, "sw_in": 600.0 * daylight, "lw_in": np.full(n_hour, 300.0),
-              "ta": np.full(n_hour, 288.0), "vpd": np.full(n_hour, 800.0),
-              "pa": np.full(n_hour, 98000.0), "precipitation": np.zeros(n_hour),
-              "ws": np.full(n_hour, 2.0), "swc": np.full(n_hour, 0.2)}
+    hourly = tower_hours(n_hour)
     hh, dd = write_fluxnet(tmp_path, "ES-LM1", 1.0, np.datetime64("2015-01-01T00", "h"),
                            hourly, np.random.default_rng(4))
     frame = read_fullset(hh)

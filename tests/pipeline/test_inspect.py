@@ -317,18 +317,13 @@ def test_corrupt_tower_csv_gives_one_error_line(capsys, tmp_path):
     assert_one_error_line(code, err, broken.name, "not a FLUXNET file")
 
 
-def test_tower_counts_are_the_rows_the_ingest_reader_keeps(fixture_file, tmp_path):
+def test_tower_counts_are_the_rows_the_ingest_reader_keeps(fixture_file, tmp_path,
+                                                           tower_hours):
     from tccas.catalog.fluxnet import read_tower_fluxes
     from tccas.catalog.synth import write_fluxnet
 
     n_hour = 24 * 20
-    hours = np.arange(n_hour)
-    daylight = np.clip(np.sin(2 * np.pi * (hours % 24 - 6) / 24), 0, None)
-    hourly = {"nee": -8.0 * daylight + 2.0, "gpp": 10.0 * daylight, "reco": np.full(n_hour, 2.0),
-              "et": 0.2 * daylight, "sw_in": 600.0 * daylight, "lw_in": np.full(n_hour, 300.0),
-              "ta": np.full(n_hour, 288.0), "vpd": np.full(n_hour, 800.0),
-              "pa": np.full(n_hour, 98000.0), "precipitation": np.zeros(n_hour),
-              "ws": np.full(n_hour, 2.0), "swc": np.full(n_hour, 0.2)}
+    hourly = tower_hours(n_hour)
     synthetic, _ = write_fluxnet(tmp_path, "ES-LM1", 1.0, np.datetime64("2015-06-01T00", "h"),
                                  hourly, np.random.default_rng(5))
     head = tmp_path / "FLX_CH-Cha_FLUXNET2015_FULLSET_HH_2005-2020_beta-3.csv"
